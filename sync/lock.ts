@@ -1,0 +1,275 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
+import { FairSemaphore } from "./_fair_semaphore.ts";
+import { registerLockCore } from "./_lock_core.ts";
+
+/** Options for {@linkcode Lock.acquire} and {@linkcode Lock.run}. */
+export interface LockAcquireOptions {
+  /**
+   * Aborts the wait for the lock. An aborted wait leaves the queue and rejects
+   * with `signal.reason`; it does not stop a function already running under
+   * {@linkcode Lock.run}.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Proof of holding a {@linkcode Lock}. Release it with
+ * {@linkcode LockGuard.release} or let a `using` declaration dispose of it.
+ *
+ * @example Usage
+ * ```ts
+ * import { Lock } from "@seed/concurrency/sync";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * {
+ *   using _guard = await lock.acquire();
+ *   assert.equal(lock.locked, true);
+ * }
+ * assert.equal(lock.locked, false);
+ * ```
+ */
+export interface LockGuard extends Disposable {
+  /**
+   * Releases the lock, handing it to the next waiter if there is one. The
+   * first call releases; later calls do nothing.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * const guard = await lock.acquire();
+   * guard.release();
+   * guard.release(); // no-op: the lock was released once
+   * assert.equal(lock.locked, false);
+   * ```
+   */
+  release(): void;
+  /**
+   * Same as {@linkcode LockGuard.release}, for `using` declarations.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * {
+   *   using _guard = await lock.acquire();
+   * } // released here
+   * assert.equal(lock.locked, false);
+   * ```
+   */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * A mutual-exclusion lock for async code on one event loop: at most one
+ * holder at a time. It does not exclude across workers.
+ *
+ * - **Fairness:** FIFO. Waiters get the lock in the order they called
+ *   {@linkcode Lock.acquire}, and {@linkcode Lock.tryAcquire} never
+ *   overtakes a waiter.
+ * - **Cancellation:** an aborted wait leaves the queue and leaves nothing
+ *   behind; if the lock is released in the same tick as the abort, it goes
+ *   to the next waiter.
+ * - **Reuse:** a lock needs no closing; it can be acquired any number of
+ *   times.
+ * - **Misuse:** releasing a guard twice is a no-op (the lock is released
+ *   once). There is no raw `release()`: only a holder's guard releases the
+ *   lock. The lock is not reentrant: acquiring it again while holding it
+ *   waits forever.
+ *
+ * @example Usage
+ * ```ts
+ * import { Lock } from "@seed/concurrency/sync";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * let balance = 100;
+ *
+ * async function withdraw(amount: number): Promise<boolean> {
+ *   using _guard = await lock.acquire();
+ *   const current = balance;
+ *   await Promise.resolve(); // other tasks run here, but cannot withdraw
+ *   if (current < amount) return false;
+ *   balance = current - amount;
+ *   return true;
+ * }
+ *
+ * const results = await Promise.all([withdraw(80), withdraw(80)]);
+ * assert.deepEqual(results, [true, false]);
+ * assert.equal(balance, 20);
+ * ```
+ *
+ * @example Giving up after a timeout
+ * ```ts
+ * import { Lock } from "@seed/concurrency/sync";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * using _held = await lock.acquire();
+ * const controller = new AbortController();
+ * const waiting = lock.acquire({ signal: controller.signal });
+ * controller.abort(new Error("gave up"));
+ * await assert.rejects(waiting, { message: "gave up" });
+ * ```
+ */
+export class Lock {
+  readonly #core: FairSemaphore = new FairSemaphore(1);
+
+  static {
+    registerLockCore((lock: Lock) => lock.#core);
+  }
+
+  /**
+   * Creates an unlocked lock.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * assert.equal(lock.locked, false);
+   * ```
+   */
+  constructor() {}
+
+  /**
+   * Whether the lock is held right now.
+   *
+   * @returns `true` while a guard is unreleased.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * const guard = await lock.acquire();
+   * assert.equal(lock.locked, true);
+   * guard.release();
+   * assert.equal(lock.locked, false);
+   * ```
+   */
+  get locked(): boolean {
+    return this.#core.permits === 0;
+  }
+
+  /**
+   * Waits for the lock and resolves to a guard that releases it. An unlocked
+   * lock with nobody queued is taken at once (the promise is already
+   * resolved).
+   *
+   * **Cancel safety:** if `options.signal` aborts before the lock is handed
+   * over, this call leaves the queue and rejects with `signal.reason`, and the
+   * lock goes to the next waiter: nothing is left behind. A signal that
+   * aborts after the hand-over is ignored: the call resolves and the caller
+   * must release the guard.
+   *
+   * @param options Options, such as a signal to stop waiting.
+   * @returns A promise of the guard of the held lock.
+   * @throws {DOMException} If `options.signal` aborts before the lock is
+   * handed over: rejects with `signal.reason`, an `"AbortError"`
+   * `DOMException` unless the caller chose another reason.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * const order: string[] = [];
+   * const first = await lock.acquire();
+   * const second = lock.acquire().then((guard) => {
+   *   order.push("second");
+   *   guard.release();
+   * });
+   * order.push("first");
+   * first.release();
+   * await second;
+   * assert.deepEqual(order, ["first", "second"]);
+   * ```
+   */
+  acquire(options?: LockAcquireOptions): Promise<LockGuard> {
+    return this.#core.acquire(1, options?.signal);
+  }
+
+  /**
+   * Takes the lock if it is free and nobody is waiting for it, without
+   * waiting.
+   *
+   * @returns The guard, or `undefined` if the lock is held or has waiters.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * const guard = lock.tryAcquire();
+   * assert.ok(guard !== undefined);
+   * assert.equal(lock.tryAcquire(), undefined);
+   * guard.release();
+   * ```
+   */
+  tryAcquire(): LockGuard | undefined {
+    return this.#core.tryAcquire(1);
+  }
+
+  /**
+   * Runs `fn` while holding the lock and releases the lock when it settles,
+   * whether it returns or throws.
+   *
+   * **Cancel safety:** if `options.signal` aborts before the lock is handed
+   * over, this call leaves the queue and rejects with `signal.reason`, `fn`
+   * is not called, and the lock goes to the next waiter: nothing is left
+   * behind. A signal that aborts after the hand-over is ignored: `fn` runs
+   * and is not interrupted.
+   *
+   * @typeParam T The result type of `fn`.
+   * @param fn The function to run under the lock.
+   * @param options Options, such as a signal to stop waiting.
+   * @returns A promise of the result of `fn`.
+   * @throws {DOMException} If `options.signal` aborts before the lock is
+   * handed over: rejects with `signal.reason`, an `"AbortError"`
+   * `DOMException` unless the caller chose another reason. Whatever `fn`
+   * throws is passed on unchanged.
+   *
+   * @example Usage
+   * ```ts
+   * import { Lock } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * let counter = 0;
+   * await Promise.all(
+   *   Array.from({ length: 10 }, () =>
+   *     lock.run(async () => {
+   *       const seen = counter;
+   *       await Promise.resolve();
+   *       counter = seen + 1;
+   *     })),
+   * );
+   * assert.equal(counter, 10);
+   * ```
+   */
+  async run<T>(
+    fn: () => T | PromiseLike<T>,
+    options?: LockAcquireOptions,
+  ): Promise<T> {
+    const guard = await this.#core.acquire(1, options?.signal);
+    try {
+      return await fn();
+    } finally {
+      guard.release();
+    }
+  }
+}
