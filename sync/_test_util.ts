@@ -267,9 +267,12 @@ export async function checkFairScenario(
           const actor = newActor(command.kind, false);
           available -= weight;
           actor.model = "holding";
-          actor.observed = { state: "fulfilled", value: guard };
           modelGrants.push(actor.id);
-          observedGrants.push(actor.id);
+          // Observed in a microtask, in line with the promise callbacks.
+          queueMicrotask(() => {
+            actor.observed = { state: "fulfilled", value: guard };
+            observedGrants.push(actor.id);
+          });
         } else {
           assert.equal(guard, undefined, "tryAcquire never overtakes");
         }

@@ -29,7 +29,7 @@ export class Waiter<T> {
   /** Whether the waiter is linked into a queue. */
   queued = false;
   /** Number of permits asked for, or any per-waiter number (arrival index). */
-  weight: number;
+  readonly weight: number;
   /** The primitive told when the signal aborts. */
   readonly owner: WaiterOwner<T>;
   /** The caller's signal, if any; never already aborted when constructed. */
@@ -90,11 +90,11 @@ export class Waiter<T> {
    * @returns Whether the waiter was fulfilled.
    */
   settle(value: T): boolean {
-    this.detach();
-    if (this.signal !== undefined && this.signal.aborted) {
-      this.reject(this.signal.reason);
+    if (this.aborting) {
+      this.cancel();
       return false;
     }
+    this.detach();
     this.resolve(value);
     return true;
   }

@@ -40,10 +40,12 @@ class BarrierQueue extends WaitQueue<number> {
  *
  * - **Fairness:** every waiter of a generation is released at once; each
  *   gets its arrival index (0 for the first, `parties - 1` for the last).
- * - **Cancellation:** an aborted wait rejects with `signal.reason` and
- *   breaks the barrier: the other waiters reject with a
- *   {@linkcode BrokenBarrierError} whose `cause` is that reason, and so
- *   does every later wait until {@linkcode Barrier.reset}.
+ * - **Cancellation:** aborting abandons the wait and breaks the barrier.
+ *   An aborted wait rejects with `signal.reason`; the other waiters reject
+ *   with a {@linkcode BrokenBarrierError} whose `cause` is that reason, and
+ *   so does every later wait until {@linkcode Barrier.reset}. This also
+ *   holds for a waiter whose abort is under way when the last party
+ *   arrives; a waiter released before the abort resolves.
  * - **Reuse:** after a generation passes, the barrier is ready for the next
  *   one; a broken barrier is reused after {@linkcode Barrier.reset}.
  * - **Misuse:** resetting a barrier with no waiters, or resetting twice, is

@@ -57,11 +57,12 @@ class ConditionQueue extends WaitQueue<void> {
  * - **Fairness:** FIFO. {@linkcode Condition.notify} wakes the longest
  *   waiting task first; woken tasks then queue for the lock behind tasks
  *   already waiting for it.
- * - **Cancellation:** an aborted wait leaves the queue without consuming a
- *   notification (a `notify()` in the same tick wakes the next waiter
- *   instead), re-acquires the lock, and only then rejects with
- *   `signal.reason`, so the caller always holds the lock when `wait()`
- *   settles.
+ * - **Cancellation:** aborting abandons the wait. An aborted wait leaves the
+ *   queue without consuming a notification (a `notify()` that reaches it
+ *   while its abort is under way wakes the next waiter instead),
+ *   re-acquires the lock, and only then rejects with `signal.reason`, so
+ *   the caller always holds the lock when `wait()` settles. A waiter
+ *   notified before the abort resolves.
  * - **Reuse:** a condition needs no closing.
  * - **Misuse:** calling {@linkcode Condition.wait} or
  *   {@linkcode Condition.notify} while the lock is not held throws a

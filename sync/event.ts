@@ -24,8 +24,10 @@ export interface EventWaitOptions {
  *
  * - **Fairness:** {@linkcode Event.set} wakes every waiter at once, in the
  *   order they started waiting.
- * - **Cancellation:** an aborted wait leaves the queue and leaves nothing
- *   behind: there is no wake-up to lose, since a set wakes everyone.
+ * - **Cancellation:** aborting abandons the wait. An aborted wait leaves
+ *   the queue and leaves nothing behind: there is no wake-up to lose, since
+ *   a set wakes everyone. A waiter whose abort is under way when the event
+ *   is set rejects; one woken before the abort resolves.
  * - **Reuse:** the event can be set and cleared any number of times; it
  *   needs no closing.
  * - **Misuse:** setting a set event or clearing a clear one is a no-op.

@@ -76,9 +76,11 @@ export interface LockGuard extends Disposable {
  * - **Fairness:** FIFO. Waiters get the lock in the order they called
  *   {@linkcode Lock.acquire}, and {@linkcode Lock.tryAcquire} never
  *   overtakes a waiter.
- * - **Cancellation:** an aborted wait leaves the queue and leaves nothing
- *   behind; if the lock is released in the same tick as the abort, it goes
- *   to the next waiter.
+ * - **Cancellation:** aborting abandons the wait, never the holder's work.
+ *   An aborted wait leaves the queue and leaves nothing behind. A waiter
+ *   whose abort is under way when the lock reaches it (released from an
+ *   abort listener that runs first) rejects, and the lock goes to the next
+ *   waiter; a waiter that got the lock before the abort keeps it.
  * - **Reuse:** a lock needs no closing; it can be acquired any number of
  *   times.
  * - **Misuse:** releasing a guard twice is a no-op (the lock is released

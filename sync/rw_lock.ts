@@ -83,10 +83,12 @@ export interface RwLockGuard extends Disposable {
  *   cannot starve a writer; consecutive queued readers are let in together.
  *   {@linkcode RwLock.tryRead} and {@linkcode RwLock.tryWrite} never overtake
  *   a waiter.
- * - **Cancellation:** an aborted wait leaves the queue and leaves nothing
- *   behind; if the lock is released in the same tick as the abort, it goes
- *   to the next waiter. A queued writer that aborts lets the readers queued
- *   behind it in.
+ * - **Cancellation:** aborting abandons the wait, never a holder's work.
+ *   An aborted wait leaves the queue and leaves nothing behind; a queued
+ *   writer that aborts lets the readers queued behind it in. A waiter whose
+ *   abort is under way when the lock reaches it (released from an abort
+ *   listener that runs first) rejects, and the lock goes to the next
+ *   waiters; a waiter that got the lock before the abort keeps it.
  * - **Reuse:** an RwLock needs no closing.
  * - **Misuse:** releasing a guard twice is a no-op (released once). There is
  *   no raw release. The lock is not reentrant and does not upgrade: asking

@@ -82,9 +82,11 @@ export interface SemaphoreGuard extends Disposable {
  * - **Fairness:** FIFO. Waiters get permits in the order they called
  *   {@linkcode Semaphore.acquire}, and {@linkcode Semaphore.tryAcquire} never
  *   overtakes a waiter.
- * - **Cancellation:** an aborted wait leaves the queue and leaves nothing
- *   behind; if a permit is released in the same tick as the abort, it goes to
- *   the next waiter.
+ * - **Cancellation:** aborting abandons the wait, never a holder's work.
+ *   An aborted wait leaves the queue and leaves nothing behind. A waiter
+ *   whose abort is under way when a permit reaches it (released from an
+ *   abort listener that runs first) rejects, and the permit goes to the next
+ *   waiter; a waiter that got a permit before the abort keeps it.
  * - **Reuse:** a semaphore needs no closing.
  * - **Misuse:** releasing a guard twice is a no-op (the permit is given back
  *   once). Giving back more permits than the semaphore was created with

@@ -262,9 +262,10 @@ export class TaskGroup implements AsyncDisposable {
    * @returns A promise that resolves when every task succeeded.
    * @throws {AggregateError} If several tasks failed: `errors` holds every
    * failure, first failure first.
-   * @throws {unknown} The failure itself if exactly one task failed, or the
-   * abort reason if the group was aborted (parent signal or
-   * {@linkcode TaskGroup.abort}) and no task failed.
+   * @throws {unknown} If exactly one task failed: that failure, unchanged.
+   * @throws {DOMException} If the group was aborted (parent signal or
+   * {@linkcode TaskGroup.abort}) and no task failed: the abort reason, an
+   * `"AbortError"` `DOMException` unless another reason was given.
    *
    * @example Usage
    * ```ts
@@ -296,8 +297,10 @@ export class TaskGroup implements AsyncDisposable {
    *
    * @returns A promise that resolves when every task succeeded.
    * @throws {AggregateError} If several tasks failed.
-   * @throws {unknown} The failure itself if exactly one task failed, or the
-   * abort reason if the group was aborted and no task failed.
+   * @throws {unknown} If exactly one task failed: that failure, unchanged.
+   * @throws {DOMException} If the group was aborted and no task failed: the
+   * abort reason, an `"AbortError"` `DOMException` unless another reason was
+   * given.
    *
    * @example Usage
    * ```ts
