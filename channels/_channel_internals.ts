@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 /**
  * Internal: the access `select` needs to a channel's wait queues, which the
  * `Channel` class keeps in private fields. `Channel` registers these

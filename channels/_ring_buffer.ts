@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 /**
  * A growable FIFO ring buffer with O(1) `push` and `shift`.
  *
@@ -50,11 +53,6 @@ export class RingBuffer<T> {
     this.#head = (head + 1) & this.#mask;
     this.#length--;
     return value;
-  }
-
-  /** Returns the front value without removing it (`undefined` if empty). */
-  peek(): T | undefined {
-    return this.#length === 0 ? undefined : this.#items[this.#head];
   }
 
   #grow(): void {

@@ -1,3 +1,5 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { RingBuffer } from "./_ring_buffer.ts";
@@ -13,15 +15,6 @@ Deno.test("RingBuffer returns values in FIFO order across wrap-around and growth
   assert.equal(buffer.length, 4);
   assert.deepEqual([1, 2, 3, 4].map(() => buffer.shift()), [2, 3, 4, 5]);
   assert.equal(buffer.length, 0);
-});
-
-Deno.test("RingBuffer.peek() returns the front value without removing it", () => {
-  const buffer = new RingBuffer<string>(1);
-  assert.equal(buffer.peek(), undefined);
-  buffer.push("a");
-  buffer.push("b");
-  assert.equal(buffer.peek(), "a");
-  assert.equal(buffer.length, 2);
 });
 
 Deno.test("RingBuffer keeps undefined as a value", () => {
@@ -50,7 +43,6 @@ Deno.test("RingBuffer behaves like an array queue for any sequence of push and s
             model.push(operation);
           }
           assert.equal(buffer.length, model.length);
-          assert.equal(buffer.peek(), model[0]);
         }
       },
     ),

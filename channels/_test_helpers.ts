@@ -1,3 +1,5 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
 /**
  * Internal test helpers for `channels/` (not published: `_test_*.ts`).
  *
@@ -48,10 +50,10 @@ export function trackedSignal(controller: AbortController): {
   const remove = signal.removeEventListener.bind(signal);
   signal.addEventListener = (
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
+    listener: EventListenerOrEventListenerObject,
     options?: boolean | AddEventListenerOptions,
   ) => {
-    if (type === "abort" && listener !== null) {
+    if (type === "abort") {
       if (typeof options !== "object" || options.once !== true) {
         throw new Error("Abort listeners must be added with { once: true }");
       }
@@ -61,10 +63,10 @@ export function trackedSignal(controller: AbortController): {
   };
   signal.removeEventListener = (
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
+    listener: EventListenerOrEventListenerObject,
     options?: boolean | EventListenerOptions,
   ) => {
-    if (type === "abort" && listener !== null) listeners.delete(listener);
+    if (type === "abort") listeners.delete(listener);
     remove(type, listener, options);
   };
   // A `{ once: true }` listener is dropped when it fires.

@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 /**
  * Internal: the wait queues shared by `Channel` and `select`.
  *

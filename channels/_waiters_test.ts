@@ -1,3 +1,5 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 import { registerChannelInternals } from "./_channel_internals.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 import {

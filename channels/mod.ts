@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 /**
  * Message passing between tasks: Go-style channels and `select`.
  *

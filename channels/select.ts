@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 import { channelInternals } from "./_channel_internals.ts";
 import { Channel } from "./channel.ts";
 import { ReceiveWaiter, sendClosedError, SendWaiter } from "./_waiters.ts";
@@ -53,11 +56,20 @@ export type SelectCases = {
  * @typeParam C The cases passed to {@linkcode select}.
  */
 export type SelectCasesOf<C> = {
-  readonly [K in keyof C]: C[K] extends { readonly send: Channel<infer T> }
-    ? C[K] extends { readonly receive: unknown } ? never : SelectSendCase<T>
-    : C[K] extends { readonly receive: Channel<infer T> } ? SelectReceiveCase<T>
-    : never;
+  readonly [K in keyof C]: SelectCaseOf<C[K]>;
 };
+
+/**
+ * The exact case type a case `X` must have: {@linkcode SelectSendCase} for
+ * `{ send, value }`, {@linkcode SelectReceiveCase} for `{ receive }`, `never`
+ * otherwise. Distributes over a union, for cases built at run time.
+ *
+ * @typeParam X The type of one case.
+ */
+export type SelectCaseOf<X> = X extends { readonly send: Channel<infer T> }
+  ? X extends { readonly receive: unknown } ? never : SelectSendCase<T>
+  : X extends { readonly receive: Channel<infer T> } ? SelectReceiveCase<T>
+  : never;
 
 /**
  * The result of a receive case that won: `ok: true` with the `value`
@@ -79,16 +91,26 @@ export type SelectReceived<K extends string, T> =
 export type SelectSent<K extends string> = { readonly case: K };
 
 /**
- * The result of {@linkcode select} when case `case` won, discriminated on
- * `case` (and, for a receive case, on `ok`).
+ * The result of {@linkcode select} when one of the cases `C` won,
+ * discriminated on `case` (and, for a receive case, on `ok`).
  *
  * @typeParam C The cases passed to {@linkcode select}.
  */
 export type SelectResult<C> = {
-  [K in keyof C & string]: C[K] extends { readonly receive: Channel<infer T> }
-    ? SelectReceived<K, T>
-    : SelectSent<K>;
+  [K in keyof C & string]: SelectResultOf<K, C[K]>;
 }[keyof C & string];
+
+/**
+ * The result of case `K` of type `X` when it won: {@linkcode SelectReceived}
+ * for a receive case, {@linkcode SelectSent} for a send case. Distributes
+ * over a union, for cases built at run time.
+ *
+ * @typeParam K The case's key.
+ * @typeParam X The type of the case.
+ */
+export type SelectResultOf<K extends string, X> = X extends
+  { readonly receive: Channel<infer T> } ? SelectReceived<K, T>
+  : SelectSent<K>;
 
 /**
  * The result of {@linkcode select} when no case was ready and the `default`

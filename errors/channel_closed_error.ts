@@ -1,3 +1,6 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// This module is browser compatible.
+
 /**
  * Options for the {@linkcode ChannelClosedError} constructor.
  */
