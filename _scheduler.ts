@@ -478,7 +478,7 @@ export class Scheduler implements WorkerHost {
     this.#clearGrace(worker);
     worker.terminate();
     this.#exiting.add(worker);
-    if (!worker.abandoned) worker.watch();
+    if (!worker.watched) worker.watch();
     if (wasStarting) {
       this.#loadFailed(cause);
       return;
@@ -543,7 +543,7 @@ export class Scheduler implements WorkerHost {
       worker.state = "dead";
       worker.terminate();
       this.#exiting.add(worker);
-      worker.watch();
+      if (!worker.watched) worker.watch();
     }
     const url = this.config.spec.moduleUrl;
     this.loadError ??= cause instanceof Error &&
@@ -712,7 +712,13 @@ export class Scheduler implements WorkerHost {
       worker.state = "dead";
       worker.terminate();
       this.#exiting.add(worker);
-      if (worker.graceTaskId === 0) worker.watch();
+      if (Atomics.load(worker.ctrl, CTRL_RUNNING) !== 0) {
+        // Its thread may be stuck in a synchronous task that terminate()
+        // cannot stop: count it, but do not wait for it.
+        worker.abandoned = true;
+        this.#abandoned.add(worker);
+      }
+      if (!worker.watched) worker.watch();
     }
     this.#starting = 0;
     for (const worker of this.#abandoned) worker.unwatch();

@@ -66,6 +66,8 @@ export class WorkerHandle {
   /** The cancelled running task the grace timer waits for. */
   graceTaskId = 0;
   graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Whether its lifeline is watched. */
+  watched = false;
   /** Cancellations written to the control block. */
   epoch = 0;
   readonly #host: WorkerHost;
@@ -116,6 +118,7 @@ export class WorkerHandle {
 
   /** Starts watching the lifeline; call once the worker holds it (READY). */
   watch(): void {
+    this.watched = true;
     const locks = (navigator as unknown as { locks: LocksLike }).locks;
     locks.request(this.#lifeline, { signal: this.#watch.signal }, () => {
       this.exited = true;
@@ -138,4 +141,32 @@ export class WorkerHandle {
   post(message: unknown[], transfer: Transferable[]): void {
     this.worker.postMessage(message, transfer);
   }
+}
+
+interface LockInfo {
+  name?: string;
+  clientId?: string;
+}
+
+/**
+ * How many pool worker threads (of any pool in this module instance) are
+ * alive: the lifeline locks held by a client other than this thread.
+ */
+export async function liveWorkerThreads(): Promise<number> {
+  const locks = (navigator as unknown as {
+    locks: {
+      query(): Promise<{ held?: LockInfo[] }>;
+      request(name: string, callback: () => Promise<unknown>): Promise<unknown>;
+    };
+  }).locks;
+  const probe = lifelinePrefix + "probe";
+  const self = await locks.request(probe, async () => {
+    const { held = [] } = await locks.query();
+    return held.find((lock) => lock.name === probe)?.clientId;
+  });
+  const { held = [] } = await locks.query();
+  return held.filter((lock) =>
+    lock.name?.startsWith(lifelinePrefix) && lock.name !== probe &&
+    lock.clientId !== self
+  ).length;
 }

@@ -54,22 +54,27 @@ export interface TaskContext {
  * @throws {Error} If no pool task is running: called outside a worker, or
  * after the task has returned.
  *
- * @example A synchronous loop that stops when cancelled
- * ```ts ignore
- * // tasks.ts, a pool's task module
- * import { currentTask } from "@seed/concurrency/task";
+ * @example Cancelling a CPU-bound task that checks for it
+ * ```ts
+ * // examples/tasks.ts:
+ * //   export function countPrimes(limit: number): number {
+ * //     const task = currentTask();
+ * //     for (let n = 2; n < limit; n++) {
+ * //       if ((n & 1023) === 0) task.throwIfAborted();
+ * //       ...
+ * import { WorkerPool } from "@seed/concurrency";
+ * import assert from "node:assert/strict";
  *
- * export function countPrimes(limit: number): number {
- *   const task = currentTask();
- *   let count = 0;
- *   for (let n = 2; n < limit; n++) {
- *     if (n % 4096 === 0) task.throwIfAborted();
- *     let prime = true;
- *     for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
- *     if (prime) count++;
- *   }
- *   return count;
- * }
+ * await using pool = new WorkerPool<typeof import("./examples/tasks.ts")>(
+ *   new URL("./examples/tasks.ts", import.meta.url),
+ *   { size: 1 },
+ * );
+ * const reason = new Error("Not needed any more");
+ * const controller = new AbortController();
+ * const counting = pool.run("countPrimes", [1e12], { signal: controller.signal });
+ * controller.abort(reason);
+ * await assert.rejects(counting, (e) => e === reason);
+ * assert.equal(pool.stats.abandonedWorkers, 0);
  * ```
  *
  * @example Outside a task it throws
@@ -118,13 +123,20 @@ export interface Transferred<T> {
  *
  * @example Returning a large buffer without a copy
  * ```ts
+ * // examples/tasks.ts:
+ * //   export function makeBytes(n: number): Uint8Array {
+ * //     const bytes = new Uint8Array(n).fill(1);
+ * //     return transfer(bytes, [bytes.buffer]);
+ * //   }
+ * import { WorkerPool } from "@seed/concurrency";
  * import assert from "node:assert/strict";
  *
- * // In a task module: `return transfer(bytes, [bytes.buffer]);`
- * import { transfer } from "@seed/concurrency/task";
- * const bytes = new Uint8Array(4);
- * const wrapped = transfer(bytes, [bytes.buffer]);
- * assert.equal(wrapped.value, bytes);
+ * await using pool = new WorkerPool<typeof import("./examples/tasks.ts")>(
+ *   new URL("./examples/tasks.ts", import.meta.url),
+ *   { size: 1 },
+ * );
+ * const bytes = await pool.run("makeBytes", [1024]);
+ * assert.equal(bytes.byteLength, 1024);
  * ```
  */
 export function transfer<T>(

@@ -1,0 +1,635 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// deno-lint-ignore-file no-explicit-any -- tests call the API with values its types forbid
+import assert from "node:assert/strict";
+import { WorkerPool } from "./pool.ts";
+import { PoolClosedError } from "./errors/pool_closed_error.ts";
+import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
+import type * as Tasks from "./testdata/tasks.ts";
+import { liveWorkerThreads } from "./_worker_handle.ts";
+
+const TASKS = new URL("./testdata/tasks.ts", import.meta.url);
+
+function taskPool(options: ConstructorParameters<typeof WorkerPool>[1] = {}) {
+  return new WorkerPool<typeof Tasks>(TASKS, options);
+}
+
+function flags(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(16));
+}
+
+/** Waits (without blocking the event loop) until `flags[index]` is at least `value`. */
+async function until(
+  array: Int32Array,
+  index: number,
+  value: number,
+): Promise<void> {
+  while (true) {
+    const current = Atomics.load(array, index);
+    if (current >= value) return;
+    // A bounded wait re-checks the value even if a writer forgot to notify.
+    const result = Atomics.waitAsync(array, index, current, 50);
+    if (result.async) {
+      // waitAsync does not keep the event loop alive: hold a timer while waiting.
+      const keepAlive = setInterval(() => {}, 1000);
+      try {
+        await result.value;
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
+  }
+}
+
+Deno.test("WorkerPool.map() returns the notebook's squares in input order", async () => {
+  await using pool = new WorkerPool({ size: 4 });
+  const results = await pool.map(
+    (x: number) => x * x,
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  assert.deepEqual(results, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+});
+
+Deno.test("WorkerPool.map() keeps input order across many chunks and accepts any iterable", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const input = new Set(Array.from({ length: 1000 }, (_, i) => i));
+  const results = await pool.map((x: number) => x + 1, input, { chunkSize: 7 });
+  assert.deepEqual(results, [...input].map((x) => x + 1));
+  assert.equal(pool.stats.runTimeMs.count, Math.ceil(1000 / 7));
+  assert.deepEqual(await pool.map((x: number) => x, []), []);
+});
+
+Deno.test("WorkerPool.run() runs named tasks, sync and async, from a task module", async () => {
+  await using pool = taskPool({ size: 2 });
+  assert.equal(await pool.run("square", [7]), 49);
+  assert.equal(await pool.run("slowDouble", [21]), 42);
+  assert.deepEqual(await pool.map("square", [1, 2, 3]), [1, 4, 9]);
+});
+
+Deno.test("WorkerPool.run() rejects an unknown task name with the module's task list, and goes on", async () => {
+  await using pool = taskPool({ size: 1 });
+
+  const error = await (pool.run as any)("cube", [2]).catch((e: unknown) => e);
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /Cannot run task "cube"/);
+  assert.match(error.message, /square/);
+  assert.match(error.message, /slowDouble/);
+
+  const notFn = await (pool.run as any)("notAFunction").catch((e: unknown) =>
+    e
+  );
+  assert.match(notFn.message, /exports it, but not as a function/);
+  assert.equal(await pool.run("square", [3]), 9);
+});
+
+Deno.test("WorkerPool.run() with a task name on a pool without a module is a TypeError", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+
+  await assert.rejects((pool.run as any)("square", [1]), (e: Error) => {
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /has no task module/);
+    return true;
+  });
+});
+
+Deno.test("an inline function that uses an outer variable fails with an error naming it", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const factor = 3;
+  const error = await pool.run((x: number) => x * factor, [2]).catch((e) => e);
+  assert.ok(error instanceof ReferenceError);
+  assert.match(error.message, /"factor"/);
+  assert.match(
+    error.message,
+    /pass it as an argument or move the function into a task module/,
+  );
+  assert.equal(await pool.run((x: number, f: number) => x * f, [2, factor]), 6);
+});
+
+Deno.test("inline functions may be async, methods or function expressions that use the task context", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  assert.equal(
+    await pool.run(async (x: number) => await Promise.resolve(x + 1), [1]),
+    2,
+  );
+  const holder = {
+    twice(x: number) {
+      return x * 2;
+    },
+  };
+  assert.equal(await pool.run(holder.twice, [4]), 8);
+  const aborted = await pool.run(function () {
+    return this.aborted;
+  });
+  assert.equal(aborted, false);
+});
+
+Deno.test("native, bound and class functions are refused with a TypeError", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  await assert.rejects(pool.run(Math.max, [1, 2]), TypeError);
+  await assert.rejects(
+    pool.run(((x: number) => x).bind(null), [1]),
+    /native or bound/,
+  );
+
+  await assert.rejects(pool.run(class {} as any), /is a class/);
+});
+
+Deno.test("task errors keep their class, name, message, stack, cause and own fields", async () => {
+  await using pool = taskPool({ size: 1 });
+  const type = await pool.run("fail", ["type"]).catch((e) => e);
+  assert.ok(type instanceof TypeError);
+  assert.equal(type.message, "wrong type");
+  assert.match(String(type.stack), /testdata\/tasks\.ts/);
+
+  const custom = await pool.run("fail", ["custom"]).catch((e) => e);
+  assert.equal(custom.name, "ValidationError");
+  assert.equal(custom.code, "E_INVALID");
+  assert.equal(custom.field, "email");
+  assert.ok(custom.cause instanceof RangeError);
+  assert.equal(custom.cause.message, "too long");
+
+  const aggregate = await pool.run("fail", ["aggregate"]).catch((e) => e);
+  assert.ok(aggregate instanceof AggregateError);
+  assert.equal(aggregate.errors.length, 2);
+  assert.ok(aggregate.errors[0] instanceof TypeError);
+  assert.equal(aggregate.errors[1].name, "ValidationError");
+
+  assert.equal(
+    await pool.run("fail", ["string"]).catch((e) => e),
+    "a plain string",
+  );
+});
+
+Deno.test("an argument that cannot be cloned fails only its call, naming the argument", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const good = pool.run((x: number) => x, [1]);
+  const bad = pool.run((_a: number, _b: unknown) => 0, [1, Symbol("s")]);
+  const error = await bad.catch((e) => e);
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /argument 1 of/);
+  assert.match(error.message, /symbol/);
+  assert.equal(await good, 1);
+  const mapError = await pool.map((x: unknown) => x, [1, 2, () => 3], {
+    chunkSize: 1,
+  }).catch((e) => e);
+  assert.match(mapError.message, /item 2 given to/);
+  assert.equal(await pool.run((x: number) => x * 2, [5]), 10);
+});
+
+Deno.test("a result that cannot be cloned fails only its call, naming the task", async () => {
+  await using pool = taskPool({ size: 1 });
+  const error = await pool.run("returnFunction").catch((e) => e);
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /result of task "returnFunction"/);
+  const chunkError = await pool.map(
+    (x: number) => (x === 2 ? Symbol("no") : x),
+    [1, 2, 3],
+    {
+      chunkSize: 3,
+    },
+  ).catch((e) => e);
+  assert.match(chunkError.message, /item 1 of a chunk/);
+  assert.equal(await pool.run("square", [2]), 4);
+});
+
+Deno.test("per-call transfer moves buffers to the worker, and transfer() moves results back", async () => {
+  await using pool = taskPool({ size: 1 });
+  const buffer = new ArrayBuffer(1024);
+  assert.equal(
+    await pool.run("byteLength", [buffer], { transfer: [buffer] }),
+    1024,
+  );
+  assert.equal(buffer.byteLength, 0);
+  const bytes = await pool.run("bytes", [8]);
+  assert.ok(bytes instanceof Uint8Array);
+  assert.deepEqual([...bytes], [7, 7, 7, 7, 7, 7, 7, 7]);
+});
+
+Deno.test("submit() returns a Future that settles with the result", async () => {
+  await using pool = taskPool({ size: 2 });
+  const future = pool.submit("square", [5]);
+  assert.equal(future.state, "pending");
+  assert.equal(await future, 25);
+  assert.equal(future.state, "fulfilled");
+  const failed = pool.submit("fail", ["type"]);
+  await assert.rejects(Promise.resolve(failed), TypeError);
+  assert.equal(failed.state, "rejected");
+});
+
+Deno.test("a signal removes a queued task: it never runs and the call rejects with the reason", async () => {
+  await using pool = taskPool({ size: 1 });
+  const gate = flags();
+  const blocker = pool.run("block", [gate]);
+  await until(gate, 0, 1);
+  const controller = new AbortController();
+  const queued = pool.run("workerTag", [], { signal: controller.signal });
+  const reason = new Error("not needed");
+  controller.abort(reason);
+  assert.equal(await queued.catch((e) => e), reason);
+  Atomics.store(gate, 2, 1);
+  await blocker;
+  assert.equal(pool.stats.cancelled, 1);
+  assert.equal(pool.stats.completed, 1);
+});
+
+Deno.test("an already aborted signal rejects the call without running it", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const reason = new Error("early");
+  await assert.rejects(
+    pool.run(() => 1, [], { signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+  assert.equal(pool.stats.completed, 0);
+});
+
+Deno.test("an async running task sees the abort through its signal, with the caller's reason", async () => {
+  await using pool = taskPool({ size: 1 });
+  const state = flags();
+  const controller = new AbortController();
+  const call = pool.run("awaitAbort", [state], { signal: controller.signal });
+  await until(state, 0, 1);
+  const reason = new RangeError("stop now");
+  controller.abort(reason);
+  assert.equal(await call.catch((e) => e), reason);
+  await until(state, 1, 1);
+  // The worker stopped cleanly and serves the next task: no crash, no replacement.
+  assert.equal(await pool.run("square", [3]), 9);
+  assert.equal(pool.stats.crashedWorkers, 0);
+});
+
+Deno.test("a synchronous loop sees the abort through the shared-memory flag and stops", async () => {
+  await using pool = taskPool({ size: 1 });
+  const state = flags();
+  const future = pool.submit("spinUntilAborted", [state]);
+  await until(state, 0, 1);
+  assert.equal(future.cancel(), true);
+  assert.equal(future.state, "cancelled");
+  await until(state, 1, 1);
+  assert.equal(await pool.run("square", [4]), 16);
+  assert.equal(pool.stats.crashedWorkers, 0);
+  assert.equal(pool.stats.abandonedWorkers, 0);
+});
+
+Deno.test("a task that ignores its cancellation loses its worker after the grace period; others go on", async () => {
+  await using pool = taskPool({ size: 1, abortGraceMs: 10 });
+  const state = flags();
+  const controller = new AbortController();
+  const stuck = pool.run("spinIgnoringAbort", [state], {
+    signal: controller.signal,
+  });
+  await until(state, 0, 1);
+  const next = pool.run("square", [6]);
+  controller.abort(new Error("give up"));
+  await assert.rejects(stuck, /give up/);
+  // The next task runs on a replacement worker while the stuck thread spins.
+  assert.equal(await next, 36);
+  assert.equal(pool.stats.abandonedWorkers, 1);
+  Atomics.store(state, 2, 1); // let the abandoned loop end
+  while (pool.stats.abandonedWorkers > 0) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(pool.stats.abandonedWorkers, 0);
+});
+
+for (
+  const [how, check] of [
+    [
+      "throw",
+      (cause: Error) =>
+        cause instanceof RangeError && /outside any task/.test(cause.message),
+    ],
+    [
+      "reject",
+      (cause: Error) =>
+        cause instanceof TypeError && /nobody handles/.test(cause.message),
+    ],
+    ["close", (cause: Error) => /self\.close\(\)/.test(cause.message)],
+    ["exit", (cause: Error) => /Deno\.exit\(3\)/.test(cause.message)],
+  ] as const
+) {
+  Deno.test(`a worker that dies by ${how} fails only its running task; a new worker takes its place`, async () => {
+    await using pool = taskPool({ size: 2 });
+    const before = await pool.map("square", [1, 2, 3, 4]);
+    const crash = pool.run("crash", [how]).catch((e) => e);
+    const others = Array.from(
+      { length: 50 },
+      (_, i) => pool.run("square", [i]),
+    );
+    const error = await crash;
+    assert.ok(error instanceof WorkerCrashedError, String(error));
+    assert.ok(check(error.cause as Error), `unexpected cause: ${error.cause}`);
+    assert.deepEqual(
+      await Promise.all(others),
+      Array.from({ length: 50 }, (_, i) => i * i),
+    );
+    assert.deepEqual(before, [1, 4, 9, 16]);
+    assert.equal(pool.stats.crashedWorkers, 1);
+    assert.equal(await pool.run("square", [9]), 81);
+  });
+}
+
+Deno.test("tasks sent to a worker but not started when it dies run on another worker", async () => {
+  await using pool = taskPool({ size: 1 });
+  // Teach the pool that tasks are tiny so it sends several per message.
+  await pool.map("square", Array.from({ length: 200 }, (_, i) => i), {
+    chunkSize: 1,
+  });
+  const crash = pool.run("crash", ["throw"]).catch((e) => e);
+  const queued = Array.from({ length: 20 }, (_, i) => pool.run("square", [i]));
+  assert.ok((await crash) instanceof WorkerCrashedError);
+  assert.deepEqual(
+    await Promise.all(queued),
+    Array.from({ length: 20 }, (_, i) => i * i),
+  );
+});
+
+Deno.test("a task module that does not exist rejects calls with the load failure as cause, without respawning", async () => {
+  await using pool = new WorkerPool(
+    new URL("./testdata/missing.ts", import.meta.url),
+    { size: 2 },
+  );
+
+  const run = pool.run.bind(pool) as any;
+  const errors = (await Promise.all(
+    [run("x"), run("y")].map((p: Promise<unknown>) => p.catch((e: Error) => e)),
+  )) as Error[];
+  for (const error of errors) {
+    assert.match(error.message, /Cannot load the task module .*missing\.ts/);
+    assert.match(String((error.cause as Error)?.message), /missing\.ts/);
+  }
+  const later = await run("z").catch((e: Error) => e);
+  assert.equal(later, errors[0]);
+  assert.equal(pool.stats.workers, 0);
+});
+
+Deno.test("a task module that throws while loading rejects calls with that error as cause", async () => {
+  await using pool = new WorkerPool(
+    new URL("./testdata/throws_on_load.ts", import.meta.url),
+    {
+      size: 1,
+    },
+  );
+
+  const error = await (pool.run as any)("anything").catch((e: Error) => e);
+  assert.ok(error.cause instanceof RangeError);
+  assert.equal(error.cause.message, "This module refuses to load");
+});
+
+Deno.test("bad options and inputs get clear errors", async (t) => {
+  await t.step("size must be a positive integer", () => {
+    for (const size of [0, -1, 1.5, NaN, Infinity, "4"]) {
+      assert.throws(
+        () => new WorkerPool({ size: size as number }),
+        (e: Error) =>
+          e instanceof RangeError &&
+          /'size' must be a positive integer/.test(e.message),
+      );
+    }
+  });
+  await t.step("maxQueue must be a positive integer or Infinity", () => {
+    assert.throws(() => new WorkerPool({ maxQueue: 0 }), RangeError);
+    assert.throws(() => new WorkerPool({ maxQueue: -3 }), /'maxQueue'/);
+  });
+  await t.step("timeouts must be non-negative", () => {
+    assert.throws(() => new WorkerPool({ idleTimeoutMs: -1 }), RangeError);
+    assert.throws(() => new WorkerPool({ abortGraceMs: NaN }), RangeError);
+  });
+  await t.step("the task module must be an absolute URL", () => {
+    assert.throws(() => new WorkerPool("./tasks.ts"), /absolute URL/);
+  });
+  await t.step("permissions must be a permissions value", () => {
+    assert.throws(
+      () => new WorkerPool({ permissions: "all" as any }),
+      TypeError,
+    );
+  });
+  await t.step("map needs an iterable", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+
+    await assert.rejects(
+      pool.map((x: number) => x, 5 as any),
+      /'items' is not iterable/,
+    );
+    await assert.rejects(
+      pool.map((x: number) => x, (async function* () {})() as any),
+      /use imap\(\)/,
+    );
+    await assert.rejects(
+      pool.map((x: number) => x, [1], { chunkSize: 0 }),
+      RangeError,
+    );
+    assert.equal(await pool.run(() => "still serving"), "still serving");
+  });
+  await t.step("arguments must be an array", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+
+    await assert.rejects(
+      pool.run((x: number) => x, 1 as any),
+      /must be an array/,
+    );
+  });
+});
+
+Deno.test("close() finishes queued work, then calls reject with PoolClosedError", async () => {
+  const pool = new WorkerPool({ size: 2 });
+  const pending = Array.from(
+    { length: 20 },
+    (_, i) => pool.run((x: number) => x * 3, [i]),
+  );
+  const closing = pool.close();
+  assert.equal(pool.state, "closing");
+  await assert.rejects(pool.run(() => 1), PoolClosedError);
+  await assert.rejects(pool.map((x: number) => x, [1]), PoolClosedError);
+  assert.deepEqual(
+    await Promise.all(pending),
+    Array.from({ length: 20 }, (_, i) => i * 3),
+  );
+  await closing;
+  assert.equal(pool.state, "closed");
+  assert.equal(pool.close(), closing);
+  await assert.rejects(pool.run(() => 1), PoolClosedError);
+  assert.equal(pool.stats.workers, 0);
+});
+
+Deno.test("terminate() rejects queued and running tasks with PoolClosedError", async () => {
+  const pool = taskPool({ size: 1 });
+  const gate = flags();
+  const running = pool.run("block", [gate]).catch((e) => e);
+  await until(gate, 0, 1);
+  const queued = pool.run("square", [2]).catch((e) => e);
+  const future = pool.submit("square", [3]);
+  await pool.terminate();
+  Atomics.store(gate, 2, 1);
+  assert.ok((await running) instanceof PoolClosedError);
+  assert.ok((await queued) instanceof PoolClosedError);
+  assert.equal(future.state, "rejected");
+  assert.ok(future.error instanceof PoolClosedError);
+});
+
+function threads(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return Number(/Threads:\s+(\d+)/.exec(status)?.[1]);
+}
+
+Deno.test("after close no worker thread remains", async () => {
+  // Warm up, so that threads the runtime starts once are already there.
+  {
+    await using pool = new WorkerPool({ size: 2 });
+    await pool.map((x: number) => x, [1, 2, 3, 4], { chunkSize: 1 });
+  }
+  const before = threads();
+  const pool = new WorkerPool({ size: 2 });
+  const gate = flags();
+  // Two tasks that each hold a worker until both have started.
+  const hold = (g: Int32Array) => {
+    Atomics.add(g, 0, 1);
+    Atomics.notify(g, 0);
+    while (Atomics.load(g, 0) < 2) Atomics.wait(g, 0, 1, 20);
+    return 1;
+  };
+  const running = [pool.run(hold, [gate]), pool.run(hold, [gate])];
+  await until(gate, 0, 2);
+  assert.equal(pool.stats.workers, 2);
+  assert.equal(await liveWorkerThreads(), 2);
+  assert.deepEqual(await Promise.all(running), [1, 1]);
+  await pool.close();
+  // Every worker's lifeline lock is freed only when its thread has ended.
+  assert.equal(await liveWorkerThreads(), 0);
+  assert.equal(pool.stats.workers, 0);
+  // The OS threads go too (they may take a moment to be reaped after the
+  // runtime inside them has ended).
+  for (let i = 0; i < 500 && threads() > before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(threads() <= before, `threads: ${threads()}, before: ${before}`);
+});
+
+Deno.test("maxQueue makes run() wait for room instead of growing the queue", async () => {
+  await using pool = taskPool({ size: 1, maxQueue: 2 });
+  const gate = flags();
+  const running = pool.run("block", [gate]);
+  await until(gate, 0, 1);
+  const queued = [pool.run("square", [1]), pool.run("square", [2])];
+  const waiting = pool.run("square", [3]);
+  await Promise.resolve();
+  assert.equal(pool.stats.queued, 2);
+  Atomics.store(gate, 2, 1);
+  await running;
+  assert.deepEqual(await Promise.all([...queued, waiting]), [1, 4, 9]);
+});
+
+Deno.test("a signal aborts a call that waits for room in a full queue", async () => {
+  await using pool = taskPool({ size: 1, maxQueue: 1 });
+  const gate = flags();
+  const running = pool.run("block", [gate]);
+  await until(gate, 0, 1);
+  const queued = pool.run("square", [1]);
+  const controller = new AbortController();
+  const waiting = pool.run("square", [2], { signal: controller.signal });
+  const future = pool.submit("square", [3]);
+  controller.abort(new Error("no room"));
+  assert.equal(future.cancel(), true);
+  await assert.rejects(waiting, /no room/);
+  Atomics.store(gate, 2, 1);
+  await running;
+  assert.equal(await queued, 1);
+  assert.equal(await pool.run("square", [4]), 16);
+});
+
+Deno.test("maxTasksPerWorker replaces a worker after that many tasks", async () => {
+  await using pool = taskPool({ size: 1, maxTasksPerWorker: 3 });
+  const tags: string[] = [];
+  for (let i = 0; i < 7; i++) tags.push(await pool.run("workerTag"));
+  assert.equal(new Set(tags.slice(0, 3)).size, 1);
+  assert.equal(new Set(tags.slice(3, 6)).size, 1);
+  assert.notEqual(tags[0], tags[3]);
+  assert.notEqual(tags[3], tags[6]);
+  assert.equal(pool.stats.crashedWorkers, 0);
+});
+
+Deno.test("idle workers stop after idleTimeoutMs and come back on demand", async () => {
+  await using pool = taskPool({ size: 1, idleTimeoutMs: 1 });
+  const first = await pool.run("workerTag");
+  while (pool.stats.workers > 0) await new Promise((r) => setTimeout(r, 2));
+  const second = await pool.run("workerTag");
+  assert.notEqual(first, second);
+});
+
+Deno.test("imap() yields in input order from an endless generator and reads only a bounded prefix", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  let pulled = 0;
+  function* naturals() {
+    for (let n = 0;; n++) {
+      pulled++;
+      yield n;
+    }
+  }
+  const out: number[] = [];
+  for await (
+    const x of pool.imap((n: number) => n * 2, naturals(), {
+      chunkSize: 4,
+      maxInFlight: 3,
+    })
+  ) {
+    out.push(x);
+    if (out.length === 100) break;
+  }
+  assert.deepEqual(out, Array.from({ length: 100 }, (_, i) => i * 2));
+  assert.ok(
+    pulled <= 100 + 4 * 3,
+    `read ${pulled} items ahead of a consumer that took 100`,
+  );
+});
+
+Deno.test("imap() over an async iterable and imapUnordered() yield every result once", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  async function* source() {
+    for (let i = 0; i < 30; i++) yield i;
+  }
+  assert.deepEqual(
+    await Array.fromAsync(pool.imap((n: number) => n + 1, source())),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
+  const unordered = await Array.fromAsync(
+    pool.imapUnordered((n: number) => n + 1, source()),
+  );
+  assert.deepEqual(
+    unordered.sort((a, b) => a - b),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
+});
+
+Deno.test("imap() throws the first task error and stops reading its input", async () => {
+  await using pool = taskPool({ size: 2 });
+  const iterator = pool.imap("fail", ["boom"]);
+  await assert.rejects(iterator.next(), /boom/);
+  assert.equal(await pool.run("square", [2]), 4);
+});
+
+Deno.test("map() rejects with a task's error and cancels the rest", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const error = await pool.map(
+    (n: number) => {
+      if (n === 3) throw new RangeError("three");
+      return n;
+    },
+    [1, 2, 3, 4, 5, 6],
+    { chunkSize: 1 },
+  ).catch((e) => e);
+  assert.ok(error instanceof RangeError);
+  assert.equal(await pool.run(() => "ok"), "ok");
+});
+
+Deno.test("stats report queue, outcomes and summaries", async () => {
+  await using pool = taskPool({ size: 2 });
+  await pool.map("square", [1, 2, 3, 4], { chunkSize: 1 });
+  await pool.run("fail", ["x"]).catch(() => {});
+  const stats = pool.stats;
+  assert.equal(stats.size, 2);
+  assert.equal(stats.completed, 4);
+  assert.equal(stats.failed, 1);
+  assert.equal(stats.queued, 0);
+  assert.equal(stats.busy, 0);
+  assert.equal(stats.runTimeMs.count, 5);
+  assert.equal(stats.waitTimeMs.count, 5);
+  assert.ok(stats.runTimeMs.maxMs >= stats.runTimeMs.p50Ms);
+});

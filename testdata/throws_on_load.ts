@@ -1,0 +1,1 @@
+throw new RangeError("This module refuses to load");
