@@ -45,10 +45,10 @@ export class Deque<T> {
 
   /** Removes every item and returns them in order. */
   drain(): T[] {
+    // Counts rather than stopping at the first `undefined`, which may be an
+    // item.
     const out: T[] = [];
-    for (let item = this.shift(); item !== undefined; item = this.shift()) {
-      out.push(item);
-    }
+    while (this.#length > 0) out.push(this.shift() as T);
     return out;
   }
 

@@ -7,9 +7,9 @@ export interface DurationSummary {
   count: number;
   /** Their mean over the recent window. */
   meanMs: number;
-  /** The median of the recent window. */
+  /** The median of the recent window (nearest rank: the lower middle). */
   p50Ms: number;
-  /** The 99th percentile of the recent window. */
+  /** The 99th percentile of the recent window (nearest rank). */
   p99Ms: number;
   /** The largest duration ever recorded. */
   maxMs: number;
@@ -20,7 +20,7 @@ const WINDOW = 1024;
 export class Summary {
   #samples = new Float64Array(WINDOW);
   #count = 0;
-  #max = 0;
+  #max = -Infinity;
 
   record(ms: number): void {
     this.#samples[this.#count & (WINDOW - 1)] = ms;
@@ -34,13 +34,15 @@ export class Summary {
     const sorted = this.#samples.slice(0, n).sort();
     let sum = 0;
     for (let i = 0; i < n; i++) sum += sorted[i] as number;
-    const at = (q: number) =>
-      sorted[Math.min(n - 1, Math.floor(q * n))] as number;
+    // Nearest rank: the smallest sample with at least `percent`% of the
+    // window at or below it. Integer arithmetic keeps `99 * 100 / 100` exact.
+    const at = (percent: number) =>
+      sorted[Math.max(0, Math.ceil((percent * n) / 100) - 1)] as number;
     return {
       count: this.#count,
       meanMs: sum / n,
-      p50Ms: at(0.5),
-      p99Ms: at(0.99),
+      p50Ms: at(50),
+      p99Ms: at(99),
       maxMs: this.#max,
     };
   }

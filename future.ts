@@ -71,7 +71,7 @@ export interface FutureController<T> {
  * import { Future } from "@seed/concurrency/future";
  * import assert from "node:assert/strict";
  *
- * let settle!: (value: number) => void;
+ * let settle: (value: number) => void = () => {};
  * const future = new Future<number>((controller) => {
  *   settle = controller.resolve;
  * });
@@ -147,17 +147,20 @@ export class Future<T> implements PromiseLike<T> {
     const callbacks = this.#callbacks;
     this.#callbacks = undefined;
     if (callbacks !== undefined) {
-      for (const callback of callbacks) {
-        try {
-          callback(this);
-        } catch (callbackError) {
-          queueMicrotask(() => {
-            throw callbackError;
-          });
-        }
-      }
+      for (const callback of callbacks) this.#call(callback);
     }
     return true;
+  }
+
+  /** Runs a settle callback, reporting what it throws as uncaught. */
+  #call(callback: (future: Future<T>) => void): void {
+    try {
+      callback(this);
+    } catch (callbackError) {
+      queueMicrotask(() => {
+        throw callbackError;
+      });
+    }
   }
 
   /**
@@ -289,7 +292,7 @@ export class Future<T> implements PromiseLike<T> {
    */
   onSettled(callback: (future: Future<T>) => void): void {
     if (this.#state !== "pending") {
-      callback(this);
+      this.#call(callback);
       return;
     }
     (this.#callbacks ??= []).push(callback);
@@ -337,10 +340,18 @@ export interface AsCompletedOptions {
 /**
  * Yields the futures as they settle, whatever their order in `futures`, like
  * Python's `concurrent.futures.as_completed`. Futures that settled already
- * come first, in the given order.
+ * come first, in the given order; a future given twice is yielded once.
+ * Several `next()` calls waiting at once are served in call order.
  *
- * **Cancellation**: aborting `signal` ends the iteration with `signal.reason`;
- * the futures themselves are not cancelled.
+ * **Typing**: TypeScript types the variable of a `for await` loop as the
+ * futures' result type `T`, since it assumes a yielded thenable is awaited;
+ * at run time it is the `Future` itself. `await` it to get the result (right
+ * for both), or cast it to `Future<T>` to read `state`, `value` or `error`.
+ *
+ * **Cancellation**: aborting `signal` rejects the waiting `next()` calls (or
+ * the next one) with `signal.reason` and ends the iteration; the futures
+ * themselves are not cancelled. `return()` (a `break`) ends it too, and
+ * resolves waiting `next()` calls as done.
  *
  * @typeParam T The futures' result type.
  * @param futures The futures to watch.
@@ -355,11 +366,12 @@ export interface AsCompletedOptions {
  *
  * const resolvers: ((n: number) => void)[] = [];
  * const futures = [0, 1, 2].map(() => new Future<number>((c) => resolvers.push(c.resolve)));
+ * const completed = asCompleted(futures);
  * resolvers[2]!(2);
  * resolvers[0]!(0);
  * resolvers[1]!(1);
  * const order: number[] = [];
- * for await (const f of asCompleted(futures)) order.push(f.value);
+ * for await (const f of completed) order.push(await f);
  * assert.deepEqual(order, [2, 0, 1]);
  * ```
  */
@@ -370,42 +382,50 @@ export function asCompleted<T>(
   // Hand-written rather than an async generator: `yield` in an async
   // generator awaits a thenable, and a Future is one.
   const { signal } = options;
+  type Waiter = {
+    resolve(result: IteratorResult<Future<T>>): void;
+    reject(reason: unknown): void;
+  };
+  const done = (): IteratorResult<Future<T>> => ({
+    value: undefined,
+    done: true,
+  });
   const settled = new Deque<Future<T>>();
+  // Several `next()` calls may wait at once; each gets its own promise.
+  const waiters = new Deque<Waiter>();
   const unique = new Set(futures);
   let remaining = unique.size;
-  let waiter:
-    | { resolve(r: IteratorResult<Future<T>>): void; reject(e: unknown): void }
-    | undefined;
   let finished = false;
   const finish = () => {
     finished = true;
     signal?.removeEventListener("abort", onAbort);
+    settled.drain();
+    for (const waiter of waiters.drain()) waiter.resolve(done());
   };
   const onAbort = () => {
-    if (waiter === undefined) return;
-    const { reject } = waiter;
-    waiter = undefined;
+    if (finished || waiters.length === 0) return;
+    const aborted = waiters.drain();
     finish();
-    reject(signal?.reason);
+    for (const waiter of aborted) waiter.reject(signal?.reason);
   };
   for (const future of unique) {
     future.onSettled((f) => {
       if (finished) return;
-      if (waiter !== undefined) {
-        const { resolve } = waiter;
-        waiter = undefined;
-        remaining--;
-        if (remaining === 0) finish();
-        resolve({ value: f, done: false });
-      } else {
+      const waiter = waiters.shift();
+      if (waiter === undefined) {
         settled.push(f);
+        return;
       }
+      remaining--;
+      waiter.resolve({ value: f, done: false });
+      if (remaining === 0) finish();
     });
   }
   signal?.addEventListener("abort", onAbort, { once: true });
   const iterator: AsyncIterableIterator<Future<T>> = {
     next(): Promise<IteratorResult<Future<T>>> {
-      if (signal?.aborted && !finished) {
+      if (finished) return Promise.resolve(done());
+      if (signal?.aborted) {
         finish();
         return Promise.reject(signal.reason);
       }
@@ -415,17 +435,17 @@ export function asCompleted<T>(
         if (remaining === 0) finish();
         return Promise.resolve({ value: next, done: false });
       }
-      if (remaining === 0 || finished) {
+      if (remaining === 0) {
         finish();
-        return Promise.resolve({ value: undefined, done: true });
+        return Promise.resolve(done());
       }
       return new Promise((resolve, reject) => {
-        waiter = { resolve, reject };
+        waiters.push({ resolve, reject });
       });
     },
     return(): Promise<IteratorResult<Future<T>>> {
       finish();
-      return Promise.resolve({ value: undefined, done: true });
+      return Promise.resolve(done());
     },
     [Symbol.asyncIterator]() {
       return iterator;

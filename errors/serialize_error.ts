@@ -67,7 +67,7 @@ const registry = new Map<string, ErrorClass>([
   ["PoolClosedError", PoolClosedError],
   ["WorkerCrashedError", WorkerCrashedError],
 ]);
-const RESERVED = new Set(["name", "message", "stack", "cause", "errors"]);
+const RESERVED = new Set(["name", "message", "stack", "cause"]);
 const MAX_DEPTH = 32;
 
 /**
@@ -141,23 +141,36 @@ export function registerErrorClass(
  *
  * const error = Object.assign(new RangeError("Too big"), { code: "E_BIG" });
  * const copy = deserializeError(structuredClone(serializeError(error)));
- * assert.ok(copy instanceof RangeError);
  * assert.equal(copy.code, "E_BIG");
  * assert.equal(copy.stack, error.stack);
+ * assert.ok(copy instanceof RangeError);
  * ```
  */
 export function serializeError(error: unknown): SerializedError {
-  return serialize(error, 0, new Set());
+  return serialize(error, 0, { path: new Set(), done: new Map() });
+}
+
+/**
+ * What one {@linkcode serializeError} call has seen: the errors on the path
+ * from the root (a cycle back to one of them is cut) and the errors already
+ * serialized (an error reached twice, as in `new AggregateError([e, e])`, is
+ * serialized once and shared, which structured clone keeps).
+ */
+interface Visited {
+  path: Set<unknown>;
+  done: Map<unknown, SerializedError>;
 }
 
 function serialize(
   error: unknown,
   depth: number,
-  seen: Set<unknown>,
+  visited: Visited,
 ): SerializedError {
+  const known = visited.done.get(error);
+  if (known !== undefined) return known;
   const isErrorLike = error instanceof Error ||
     (typeof DOMException !== "undefined" && error instanceof DOMException);
-  if (!isErrorLike || depth >= MAX_DEPTH || seen.has(error)) {
+  if (!isErrorLike || depth >= MAX_DEPTH || visited.path.has(error)) {
     return {
       $seedError: 1,
       kind: "value",
@@ -167,17 +180,22 @@ function serialize(
       value: cloneable(error) ? error : describe(error),
     };
   }
-  seen.add(error);
+  visited.path.add(error);
   const e = error as Error & { errors?: unknown };
   const hasCause = Object.hasOwn(e, "cause");
+  // An array `errors` (as in AggregateError) is carried as errors; any other
+  // `errors` field is an ordinary field.
+  const errors = Array.isArray(e.errors) ? e.errors : undefined;
   let fields: Record<string, unknown> | undefined;
   for (const key of Object.keys(e)) {
-    if (RESERVED.has(key)) continue;
+    if (RESERVED.has(key) || (key === "errors" && errors !== undefined)) {
+      continue;
+    }
     fields ??= {};
     fields[key] = serializeField(
       (e as unknown as Record<string, unknown>)[key],
       depth,
-      seen,
+      visited,
     );
   }
   const result: {
@@ -190,20 +208,22 @@ function serialize(
     hasCause,
   };
   if (typeof e.stack === "string") result.stack = e.stack;
-  if (hasCause) result.cause = serialize(e.cause, depth + 1, seen);
-  if (Array.isArray(e.errors)) {
-    result.errors = e.errors.map((inner) => serialize(inner, depth + 1, seen));
+  if (hasCause) result.cause = serialize(e.cause, depth + 1, visited);
+  if (errors !== undefined) {
+    result.errors = errors.map((inner) => serialize(inner, depth + 1, visited));
   }
   if (fields !== undefined) result.fields = fields;
+  visited.path.delete(error);
+  visited.done.set(error, result);
   return result;
 }
 
 function serializeField(
   value: unknown,
   depth: number,
-  seen: Set<unknown>,
+  visited: Visited,
 ): unknown {
-  if (value instanceof Error) return serialize(value, depth + 1, seen);
+  if (value instanceof Error) return serialize(value, depth + 1, visited);
   return cloneable(value) ? value : describe(value);
 }
 
@@ -255,17 +275,26 @@ export function isSerializedError(value: unknown): value is SerializedError {
  */
 // deno-lint-ignore no-explicit-any
 export function deserializeError(data: SerializedError): any {
+  return rebuild(data, new Map());
+}
+
+/**
+ * Rebuilds `data`; `done` maps each serialized error already rebuilt to its
+ * result, so an error shared in the serialized form is shared once rebuilt.
+ */
+function rebuild(
+  data: SerializedError,
+  done: Map<SerializedError, unknown>,
+): unknown {
   if (data.kind === "value") return data.value;
+  if (done.has(data)) return done.get(data);
   let error: Error;
   const registered = registry.get(data.name);
   const builtIn = BUILT_IN.get(data.name);
-  if (data.name === "AggregateError" || data.errors !== undefined) {
-    error = new AggregateError(
-      (data.errors ?? []).map(deserializeError),
-      data.message,
-    );
-  } else if (registered !== undefined) {
+  if (registered !== undefined) {
     error = Reflect.construct(Error, [data.message], registered) as Error;
+  } else if (data.name === "AggregateError" || data.errors !== undefined) {
+    error = new AggregateError([], data.message);
   } else if (builtIn !== undefined) {
     error = new builtIn(data.message);
   } else if (
@@ -276,6 +305,7 @@ export function deserializeError(data: SerializedError): any {
   } else {
     error = new Error(data.message);
   }
+  done.set(data, error);
   if (error.name !== data.name) {
     Object.defineProperty(error, "name", {
       value: data.name,
@@ -290,11 +320,17 @@ export function deserializeError(data: SerializedError): any {
     enumerable: false,
     configurable: true,
   });
+  if (data.errors !== undefined) {
+    Object.defineProperty(error, "errors", {
+      value: data.errors.map((inner) => rebuild(inner, done)),
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
   if (data.hasCause) {
     Object.defineProperty(error, "cause", {
-      value: data.cause === undefined
-        ? undefined
-        : deserializeError(data.cause),
+      value: data.cause === undefined ? undefined : rebuild(data.cause, done),
       writable: true,
       enumerable: false,
       configurable: true,
@@ -303,7 +339,7 @@ export function deserializeError(data: SerializedError): any {
   if (data.fields !== undefined) {
     for (const [key, value] of Object.entries(data.fields)) {
       (error as unknown as Record<string, unknown>)[key] =
-        isSerializedError(value) ? deserializeError(value) : value;
+        isSerializedError(value) ? rebuild(value, done) : value;
     }
   }
   return error;
