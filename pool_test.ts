@@ -633,3 +633,60 @@ Deno.test("stats report queue, outcomes and summaries", async () => {
   assert.equal(stats.waitTimeMs.count, 5);
   assert.ok(stats.runTimeMs.maxMs >= stats.runTimeMs.p50Ms);
 });
+
+Deno.test("permissions: 'none' sandboxes the workers of a pool with a task module", async () => {
+  await using pool = taskPool({ size: 1, permissions: "none" });
+  assert.equal(await pool.run("square", [5]), 25);
+  const error = await pool.run("readFile", ["/etc/hostname"]).catch((e) => e);
+  assert.equal(error.name, "NotCapable");
+  assert.match(error.message, /read access/);
+  // Crash recovery works in the sandbox too.
+  assert.ok(
+    (await pool.run("crash", ["throw"]).catch((e) => e)) instanceof
+      WorkerCrashedError,
+  );
+  assert.equal(await pool.run("square", [6]), 36);
+});
+
+Deno.test("permissions: 'none' sandboxes inline functions too", async () => {
+  await using pool = new WorkerPool({ size: 1, permissions: "none" });
+  const error = await pool.run(() => Deno.readTextFile("/etc/hostname")).catch((
+    e,
+  ) => e);
+  assert.equal(error.name, "NotCapable");
+  assert.equal(await pool.run((x: number) => x + 1, [1]), 2);
+});
+
+Deno.test("permissions: a sandboxed task module that fails to load rejects with the load failure", async () => {
+  await using pool = new WorkerPool(
+    new URL("./testdata/throws_on_load.ts", import.meta.url),
+    {
+      size: 1,
+      permissions: "none",
+    },
+  );
+  const error = await (pool.run as any)("anything").catch((e: Error) => e);
+  assert.match(error.message, /Cannot load the task module/);
+  assert.match(String(error.cause?.message), /This module refuses to load/);
+});
+
+Deno.test("task names and argument types are checked by TypeScript against the module", async () => {
+  await using pool = taskPool({ size: 1 });
+  const nine: number = await pool.run("square", [3]);
+  assert.equal(nine, 9);
+  const doubled: number[] = await pool.map("slowDouble", [1, 2]);
+  assert.deepEqual(doubled, [2, 4]);
+  const tag: string = await pool.submit("workerTag");
+  assert.equal(typeof tag, "string");
+  // The lines below must not compile; `deno check` fails if they do.
+  // @ts-expect-error: "cube" is not a task of the module
+  await pool.run("cube", [3]).catch(() => {});
+  // @ts-expect-error: square takes a number
+  await pool.run("square", ["3"]).catch(() => {});
+  // @ts-expect-error: square needs its argument
+  await pool.run("square").catch(() => {});
+  // @ts-expect-error: notAFunction is not a function
+  await pool.run("notAFunction").catch(() => {});
+  // @ts-expect-error: the inline function takes a number
+  await pool.run((x: number) => x, ["1"]).catch(() => {});
+});
