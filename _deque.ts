@@ -39,6 +39,12 @@ export class Deque<T> {
     return item;
   }
 
+  /** The item at `index` from the front, or undefined. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.#length) return undefined;
+    return this.#items[(this.#head + index) & (this.#items.length - 1)];
+  }
+
   peek(): T | undefined {
     return this.#length === 0 ? undefined : this.#items[this.#head];
   }

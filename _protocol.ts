@@ -16,15 +16,21 @@
 //   [RESULTS, (id, status, value, runTimeMs)[] flat]
 //
 // The control block (`ctrl`, an Int32Array over a SharedArrayBuffer) lets the
-// main thread cancel tasks that a worker holds without waiting for the
-// worker's event loop, which a synchronous task keeps busy:
+// main thread cancel tasks that a worker holds, and take back tasks it has not
+// started (work stealing), without waiting for the worker's event loop, which
+// a synchronous task keeps busy:
 //   ctrl[RUNNING]  the id of the task the worker is running, 0 between tasks
-//   ctrl[EPOCH]    how many cancellations the main thread has written
-//   ctrl[RING + (n % RING_SIZE)]  the id of the n-th cancelled task
-// The main thread writes the id, then bumps EPOCH, then reads RUNNING; the
-// worker writes RUNNING, then reads EPOCH. With sequentially consistent
-// atomics at least one side sees the other: either the main thread knows the
-// task is running, or the worker sees the cancellation before it starts.
+//   ctrl[TAKEN]    how many tasks the worker has taken from its queue
+//   ctrl[EPOCH]    how many marks the main thread has written
+//   ctrl[SEEN]     how many marks the worker has read (the ring must not
+//                  overwrite a mark the worker has not read)
+//   ctrl[RING + (n % RING_SIZE)]  the n-th mark: a task id to cancel, or the
+//                  negated id of a task taken back (skip it, do not abort it)
+// The main thread writes the mark, then bumps EPOCH, then reads TAKEN (or
+// RUNNING); the worker bumps TAKEN and writes RUNNING, then reads EPOCH. With
+// sequentially consistent atomics at least one side sees the other: either
+// the main thread knows the task was taken, or the worker sees the mark
+// before it starts the task.
 
 export const INIT = 0;
 export const TASKS = 1;
@@ -53,8 +59,10 @@ export const TASK_FIELDS = 4;
 export const RESULT_FIELDS = 4;
 
 export const CTRL_RUNNING = 0;
-export const CTRL_EPOCH = 1;
-export const CTRL_RING = 2;
+export const CTRL_TAKEN = 1;
+export const CTRL_EPOCH = 2;
+export const CTRL_SEEN = 3;
+export const CTRL_RING = 4;
 export const CTRL_RING_SIZE = 256;
 export const CTRL_LENGTH = CTRL_RING + CTRL_RING_SIZE;
 

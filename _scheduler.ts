@@ -10,6 +10,8 @@ import {
   CTRL_RING,
   CTRL_RING_SIZE,
   CTRL_RUNNING,
+  CTRL_SEEN,
+  CTRL_TAKEN,
   FATAL,
   LOAD_ERROR,
   MODE_CHUNK,
@@ -56,7 +58,7 @@ export interface PoolStats {
   workers: number;
   /** Workers running or holding tasks. */
   busy: number;
-  /** Tasks waiting for a worker. */
+  /** Tasks not started yet: in the pool's queue or held by a worker. */
   queued: number;
   /** Tasks that fulfilled. */
   completed: number;
@@ -64,6 +66,8 @@ export interface PoolStats {
   failed: number;
   /** Tasks cancelled by their signal or future before they finished. */
   cancelled: number;
+  /** Tasks an idle worker took over from a busy one before they started. */
+  stolen: number;
   /** Workers that died and were replaced. */
   crashedWorkers: number;
   /**
@@ -79,6 +83,12 @@ export interface PoolStats {
 }
 
 const MAX_TASK_ID = 0x7fff_fff0;
+/** The most tasks a worker holds at once. */
+const MAX_HELD = 4096;
+/** The most tasks in one message. */
+const MAX_BATCH = 1024;
+/** A message is cut once its tasks carry this many arguments or items. */
+const MAX_BATCH_ITEMS = 4096;
 const EMPTY: Transferable[] = [];
 
 export class Scheduler implements WorkerHost {
@@ -88,6 +98,9 @@ export class Scheduler implements WorkerHost {
   #queued = 0;
   readonly #workers: WorkerHandle[] = [];
   #starting = 0;
+  /** How long a worker takes to start, in milliseconds (a running average). */
+  #spawnCostMs = 10;
+  #watchdog: ReturnType<typeof setTimeout> | undefined = undefined;
   #nextWorkerId = 1;
   #nextTaskId = 0;
   readonly #fnKinds: number[] = [];
@@ -108,6 +121,7 @@ export class Scheduler implements WorkerHost {
   #failed = 0;
   #cancelled = 0;
   #crashed = 0;
+  #stolen = 0;
   readonly #runTime = new Summary();
   readonly #waitTime = new Summary();
 
@@ -150,7 +164,8 @@ export class Scheduler implements WorkerHost {
 
   /** Whether a new task must wait for room in the queue. */
   get full(): boolean {
-    return this.#queued + this.#roomWaiting >= this.config.maxQueue;
+    if (this.config.maxQueue === Infinity) return false;
+    return this.#pending() + this.#roomWaiting >= this.config.maxQueue;
   }
 
   /** Resolves when the queue has room; rejects with the signal's reason. */
@@ -180,7 +195,7 @@ export class Scheduler implements WorkerHost {
   #wakeRoom(): void {
     while (
       this.#roomWaiters.length > 0 &&
-      this.#queued + this.#roomWaiting - 1 < this.config.maxQueue
+      this.#pending() + this.#roomWaiting - 1 < this.config.maxQueue
     ) {
       const before = this.#roomWaiting;
       (this.#roomWaiters.shift() as () => void)();
@@ -215,64 +230,195 @@ export class Scheduler implements WorkerHost {
     this.#dispatch();
   };
 
+  /**
+   * Shares the queue among the ready workers, greedily: a worker holds many
+   * tasks, so it never waits for the main thread between them, and tasks
+   * travel many to a message. Balance comes from work stealing: a worker that
+   * runs dry takes back half of the busiest worker's unstarted tasks.
+   */
   #dispatch(): void {
-    if (this.#queued === 0) return;
-    for (const worker of this.#workers) {
-      if (worker.state === "ready") this.#dispatchTo(worker);
-      if (this.#queued === 0) return;
+    if (this.#queued > 0) {
+      let ready = 0;
+      for (const worker of this.#workers) if (worker.state === "ready") ready++;
+      if (ready > 0) {
+        const share = Math.ceil(this.#queued / ready);
+        for (const worker of this.#workers) {
+          if (worker.state === "ready") {
+            this.#send(worker, this.#take(worker, share));
+          }
+          if (this.#queued === 0) break;
+        }
+      }
     }
     this.#maybeSpawn();
+    if (this.#watchdog === undefined && this.#pending() > 0) {
+      this.#armWatchdog();
+    }
   }
 
-  /** How many tasks a worker may hold: more when tasks are short. */
-  #depth(): number {
-    const avg = this.#avgRunMs;
-    if (avg <= 0) return 1;
-    return Math.max(1, Math.min(1024, Math.floor(2 / avg)));
-  }
-
-  #dispatchTo(worker: WorkerHandle): void {
-    let room = this.#depth() - worker.inflight.length;
-    if (room <= 0 || this.#queued === 0) return;
-    let defs: unknown[] | null = null;
-    let transfer: Transferable[] | undefined;
-    const flat: unknown[] = [];
-    const sent: Task[] = [];
+  /** Takes up to `max` live tasks from the queue for `worker`. */
+  #take(worker: WorkerHandle, max: number): Task[] {
+    let room = Math.min(
+      max,
+      MAX_HELD - worker.assigned,
+      this.config.maxTasksPerWorker - worker.finished - worker.assigned,
+    );
+    const tasks: Task[] = [];
+    if (room <= 0) return tasks;
     const now = performance.now();
     while (room > 0 && this.#queue.length > 0) {
       const task = this.#queue.shift() as Task;
       if (task.state !== QUEUED) continue;
       this.#queued--;
-      if (!worker.known.has(task.fnId)) {
-        worker.known.add(task.fnId);
-        (defs ??= []).push(
-          task.fnId,
-          this.#fnKinds[task.fnId],
-          this.#fnTexts[task.fnId],
-        );
-      }
-      flat.push(task.id, task.fnId, task.payload, task.mode);
-      if (task.transfer !== undefined) (transfer ??= []).push(...task.transfer);
-      sent.push(task);
       this.#waitTime.record(now - task.enqueuedAt);
+      tasks.push(task);
       room--;
     }
-    if (sent.length === 0) return;
-    try {
-      worker.post(
-        [TASKS, defs, flat],
-        transfer === undefined ? EMPTY : [...new Set(transfer)],
+    return tasks;
+  }
+
+  /** Sends tasks to a worker, in messages of at most MAX_BATCH tasks. */
+  #send(worker: WorkerHandle, tasks: Task[]): void {
+    if (tasks.length > 0 && worker.inflight.length === 0) {
+      worker.lastProgressAt = performance.now();
+    }
+    for (let start = 0, end = 0; start < tasks.length; start = end) {
+      // Many small tasks to a message; large payloads one to a message, so
+      // the worker starts on the first while the next is being copied.
+      let weight = 0;
+      end = start;
+      while (
+        end < tasks.length && end - start < MAX_BATCH &&
+        weight < MAX_BATCH_ITEMS
+      ) {
+        weight += (tasks[end] as Task).payload.length;
+        end++;
+      }
+      const batch = start === 0 && end === tasks.length
+        ? tasks
+        : tasks.slice(start, end);
+      let defs: unknown[] | null = null;
+      let transfer: Transferable[] | undefined;
+      const flat: unknown[] = [];
+      for (const task of batch) {
+        if (!worker.known.has(task.fnId)) {
+          worker.known.add(task.fnId);
+          (defs ??= []).push(
+            task.fnId,
+            this.#fnKinds[task.fnId],
+            this.#fnTexts[task.fnId],
+          );
+        }
+        flat.push(task.id, task.fnId, task.payload, task.mode);
+        if (task.transfer !== undefined) {
+          (transfer ??= []).push(...task.transfer);
+        }
+      }
+      try {
+        worker.post(
+          [TASKS, defs, flat],
+          transfer === undefined ? EMPTY : [...new Set(transfer)],
+        );
+      } catch (error) {
+        // The functions were not delivered either.
+        if (defs !== null) {
+          for (let i = 0; i < defs.length; i += 3) {
+            worker.known.delete(defs[i] as number);
+          }
+        }
+        this.#sendSeparately(worker, batch, error);
+        continue;
+      }
+      for (const task of batch) this.#held(worker, task);
+    }
+  }
+
+  /** Records that a worker holds a task it was sent. */
+  #held(worker: WorkerHandle, task: Task): void {
+    task.state = DISPATCHED;
+    task.worker = worker;
+    task.seq = worker.dispatched++;
+    worker.assigned++;
+    worker.inflight.push(task);
+  }
+
+  /** Tasks not started: in the queue or held by a worker. */
+  #pending(): number {
+    let pending = this.#queued;
+    for (const worker of this.#workers) pending += this.#backlog(worker);
+    return pending;
+  }
+
+  /** Tasks sent to a worker that it has not taken from its queue yet. */
+  #backlog(worker: WorkerHandle): number {
+    return worker.dispatched - Atomics.load(worker.ctrl, CTRL_TAKEN);
+  }
+
+  /**
+   * Gives an idle `thief` half of the unstarted tasks of the worker with the
+   * most, taken from the end of its queue. A task is taken back only if the
+   * victim provably has not started it (see the control block in
+   * `_protocol.ts`), so no task ever runs twice.
+   */
+  #steal(thief: WorkerHandle): void {
+    if (thief.state !== "ready" || this.#backlog(thief) > 0) return;
+    let victim: WorkerHandle | undefined;
+    let most = 0;
+    for (const worker of this.#workers) {
+      if (
+        worker === thief || worker.state === "dead" ||
+        worker.state === "starting"
+      ) continue;
+      const backlog = this.#backlog(worker);
+      if (backlog > most) {
+        most = backlog;
+        victim = worker;
+      }
+    }
+    if (victim === undefined) return;
+    // A lone unstarted task is worth moving only to an idle worker, and only
+    // if tasks are not known to be tiny or the victim seems stuck (otherwise
+    // the victim starts it sooner).
+    let want = Math.floor(most / 2);
+    if (
+      want === 0 && thief.inflight.length === 0 &&
+      (this.#avgRunMs === 0 || this.#avgRunMs > 0.5 ||
+        performance.now() - victim.lastProgressAt > 1)
+    ) {
+      want = 1;
+    }
+    if (want === 0) return;
+    const ctrl = victim.ctrl;
+    const stolen: Task[] = [];
+    for (
+      let i = victim.inflight.length - 1;
+      i >= 0 && stolen.length < want;
+      i--
+    ) {
+      const task = victim.inflight.at(i) as Task;
+      if (task.state !== DISPATCHED || task.worker !== victim) continue;
+      // What it transferred is in the victim's hands now: it cannot move.
+      if (task.transfer !== undefined) continue;
+      // Marks the worker has not read yet must fit in the ring.
+      if (victim.epoch - Atomics.load(ctrl, CTRL_SEEN) >= CTRL_RING_SIZE - 1) {
+        break;
+      }
+      Atomics.store(
+        ctrl,
+        CTRL_RING + (victim.epoch % CTRL_RING_SIZE),
+        -task.id,
       );
-    } catch (error) {
-      this.#sendSeparately(worker, sent, error);
-      return;
+      victim.epoch++;
+      Atomics.store(ctrl, CTRL_EPOCH, victim.epoch);
+      if (Atomics.load(ctrl, CTRL_TAKEN) > task.seq) break; // too late: it started
+      stolen.push(task);
     }
-    for (const task of sent) {
-      task.state = DISPATCHED;
-      task.worker = worker;
-      worker.inflight.push(task);
-    }
-    if (this.#roomWaiters.length > 0) this.#wakeRoom();
+    if (stolen.length === 0) return;
+    stolen.reverse();
+    victim.assigned -= stolen.length;
+    this.#stolen += stolen.length;
+    // They stay in the victim's list (it answers SKIPPED for them, in order).
+    this.#send(thief, stolen);
   }
 
   /** A batch could not be cloned: fail the tasks at fault, send the rest. */
@@ -304,22 +450,7 @@ export class Scheduler implements WorkerHost {
       }
       return;
     }
-    const defs: unknown[] = [];
-    const flat: unknown[] = [];
-    const transfer: Transferable[] = [];
-    for (const task of ok) {
-      defs.push(task.fnId, this.#fnKinds[task.fnId], this.#fnTexts[task.fnId]);
-      flat.push(task.id, task.fnId, task.payload, task.mode);
-      if (task.transfer !== undefined) transfer.push(...task.transfer);
-    }
-    if (ok.length > 0) {
-      worker.post([TASKS, defs, flat], [...new Set(transfer)]);
-      for (const task of ok) {
-        task.state = DISPATCHED;
-        task.worker = worker;
-        worker.inflight.push(task);
-      }
-    }
+    if (ok.length > 0) this.#send(worker, ok);
     this.#afterChange();
   }
 
@@ -357,9 +488,13 @@ export class Scheduler implements WorkerHost {
 
   #maybeSpawn(): void {
     if (this.state === "closed" || this.loadError !== undefined) return;
-    // One worker starting at a time: tiny work never pays for more workers
-    // than it needs, and heavy work ramps up a worker every few milliseconds.
-    if (this.#starting > 0 || this.#liveWorkers() >= this.config.size) return;
+    // One worker starting at a time, and only when it would help: tiny work
+    // never pays for workers it does not need, and heavy work ramps up a
+    // worker every few milliseconds.
+    if (this.#starting > 0) return;
+    const live = this.#liveWorkers();
+    if (live >= this.config.size) return;
+    if (live === 0 ? this.#queued === 0 : !this.#worthSpawning(live)) return;
     let worker: WorkerHandle;
     try {
       worker = new WorkerHandle(this.#nextWorkerId++, this.config.spec, this);
@@ -376,6 +511,60 @@ export class Scheduler implements WorkerHost {
     this.#workers.push(worker);
   }
 
+  /**
+   * Whether one more worker would help: the pending work would outlast its
+   * start, or a worker holding unstarted tasks has not answered for as long
+   * as a start costs (its task is long, or waits for another task).
+   */
+  #worthSpawning(live: number): boolean {
+    const pending = this.#pending();
+    if (pending === 0) return false;
+    if (this.#stalled()) return true;
+    if (
+      this.#avgRunMs > 0 &&
+      pending * this.#avgRunMs / live > this.#spawnCostMs
+    ) {
+      return true;
+    }
+    this.#armWatchdog();
+    return false;
+  }
+
+  #stalled(): boolean {
+    const now = performance.now();
+    for (const worker of this.#workers) {
+      if (
+        worker.state === "ready" && this.#backlog(worker) > 0 &&
+        now - worker.lastProgressAt > this.#spawnCostMs
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * While work is pending, looks again every few milliseconds: idle workers
+   * steal from stalled ones, and a worker is added if one is stalled. One
+   * timer per pool, never one per task.
+   */
+  #armWatchdog(): void {
+    if (this.#watchdog !== undefined || this.state === "closed") return;
+    this.#watchdog = setTimeout(this.#tick, Math.max(1, this.#spawnCostMs));
+  }
+
+  #tick = (): void => {
+    this.#watchdog = undefined;
+    if (this.#pending() === 0) return;
+    for (const worker of this.#workers) {
+      if (worker.state === "ready" && worker.inflight.length === 0) {
+        this.#steal(worker);
+      }
+    }
+    this.#maybeSpawn();
+    if (this.#pending() > 0) this.#armWatchdog();
+  };
+
   onMessage(worker: WorkerHandle, message: unknown[]): void {
     switch (message[0]) {
       case RESULTS:
@@ -385,9 +574,13 @@ export class Scheduler implements WorkerHost {
         if (worker.state !== "starting") return;
         this.#starting--;
         worker.state = "ready";
+        worker.lastProgressAt = performance.now();
+        this.#spawnCostMs = this.#spawnCostMs * 0.5 +
+          (performance.now() - worker.createdAt) * 0.5;
         worker.watch();
         worker.idleSince = performance.now();
         this.#dispatch();
+        if (this.#queued === 0) this.#steal(worker);
         this.#afterChange();
         break;
       case LOAD_ERROR:
@@ -403,6 +596,7 @@ export class Scheduler implements WorkerHost {
   }
 
   #onResults(worker: WorkerHandle, results: unknown[]): void {
+    worker.lastProgressAt = performance.now();
     for (let i = 0; i < results.length; i += RESULT_FIELDS) {
       const task = worker.inflight.shift();
       const id = results[i] as number;
@@ -411,10 +605,15 @@ export class Scheduler implements WorkerHost {
           `Internal error: worker ${worker.id} answered task ${id} out of order`,
         );
       }
+      const status = results[i + 1] as number;
+      if (status === SKIPPED) {
+        // Cancelled before it started, or taken back by another worker.
+        if (task.worker === worker) worker.assigned--;
+        continue;
+      }
+      worker.assigned--;
       worker.finished++;
       if (worker.graceTaskId === id) this.#clearGrace(worker);
-      const status = results[i + 1] as number;
-      if (status === SKIPPED) continue;
       const runTimeMs = results[i + 3] as number;
       this.#runTime.record(runTimeMs);
       this.#avgRunMs = this.#avgRunMs === 0
@@ -438,17 +637,19 @@ export class Scheduler implements WorkerHost {
         task.settle(false, deserializeError(value as SerializedError));
       }
     }
-    const max = this.config.maxTasksPerWorker;
-    if (worker.state === "ready" && worker.finished >= max) {
+    if (
+      worker.state === "ready" &&
+      worker.finished >= this.config.maxTasksPerWorker
+    ) {
       worker.state = "retiring";
     }
     if (worker.state === "retiring") {
       if (worker.inflight.length === 0) this.#retire(worker);
-      this.#dispatch();
-    } else if (this.#queued > 0) {
-      this.#dispatchTo(worker);
-      if (this.#queued > 0) this.#maybeSpawn();
+    } else if (this.#queued === 0) {
+      this.#steal(worker);
     }
+    this.#dispatch();
+    if (this.#roomWaiters.length > 0) this.#wakeRoom();
     if (worker.inflight.length === 0) {
       worker.idleSince = performance.now();
       this.#armIdle();
@@ -488,7 +689,7 @@ export class Scheduler implements WorkerHost {
     const tasks = worker.inflight.drain();
     for (let i = tasks.length - 1; i >= 0; i--) {
       const task = tasks[i] as Task;
-      if (task.state === DONE) continue;
+      if (task.state === DONE || task.worker !== worker) continue;
       if (task.id === running) {
         this.#failed++;
         task.settle(
@@ -497,6 +698,17 @@ export class Scheduler implements WorkerHost {
             `Worker ${worker.id} died while running ${
               this.fnLabel(task.fnId)
             }: the pool replaced it`,
+            { cause, workerId: worker.id },
+          ),
+        );
+      } else if (task.transfer !== undefined) {
+        this.#failed++;
+        task.settle(
+          false,
+          new WorkerCrashedError(
+            `Worker ${worker.id} died holding ${
+              this.fnLabel(task.fnId)
+            }, whose transferred arguments were lost with it: the pool replaced the worker`,
             { cause, workerId: worker.id },
           ),
         );
@@ -678,6 +890,8 @@ export class Scheduler implements WorkerHost {
   /** Ends every worker now and resolves when their threads have ended. */
   async shutdown(reason: Error | undefined): Promise<void> {
     this.state = "closed";
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     if (reason !== undefined) {
@@ -736,10 +950,11 @@ export class Scheduler implements WorkerHost {
       size: this.config.size,
       workers: this.#workers.length,
       busy,
-      queued: this.#queued,
+      queued: this.#pending(),
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
+      stolen: this.#stolen,
       crashedWorkers: this.#crashed,
       abandonedWorkers: this.#abandoned.size,
       runTimeMs: this.#runTime.snapshot(),

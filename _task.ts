@@ -26,6 +26,8 @@ export class Task {
   state: number = QUEUED;
   worker: WorkerHandle | undefined = undefined;
   enqueuedAt = 0;
+  /** Its place in its worker's queue (the worker's n-th task). */
+  seq = 0;
   /** How long it ran in its worker, once it has; -1 before. */
   runTimeMs = -1;
   #cancel: ((task: Task, reason: unknown) => void) | undefined;

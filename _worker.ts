@@ -12,6 +12,8 @@ import {
   CTRL_RING,
   CTRL_RING_SIZE,
   CTRL_RUNNING,
+  CTRL_SEEN,
+  CTRL_TAKEN,
   CURRENT_TASK,
   ERROR,
   FATAL,
@@ -67,6 +69,9 @@ let running = false;
 
 let seenEpoch = 0;
 const cancelled = new Set<number>();
+/** Tasks the pool took back to run elsewhere: skip them. */
+const stolen = new Set<number>();
+let taken = 0;
 let currentReason: unknown = undefined;
 
 let outbox: unknown[] = [];
@@ -82,9 +87,12 @@ function refreshCancels(): void {
   let from = seenEpoch;
   if (epoch - from > CTRL_RING_SIZE) from = epoch - CTRL_RING_SIZE;
   for (let n = from; n < epoch; n++) {
-    cancelled.add(Atomics.load(ctrl, CTRL_RING + (n % CTRL_RING_SIZE)));
+    const mark = Atomics.load(ctrl, CTRL_RING + (n % CTRL_RING_SIZE));
+    if (mark < 0) stolen.add(-mark);
+    else cancelled.add(mark);
   }
   seenEpoch = epoch;
+  Atomics.store(ctrl, CTRL_SEEN, epoch);
 }
 
 function isCancelled(id: number): boolean {
@@ -333,10 +341,17 @@ async function runLoop(): Promise<void> {
       batches.shift();
       cursor = 0;
     }
+    Atomics.store(ctrl, CTRL_TAKEN, ++taken);
     Atomics.store(ctrl, CTRL_RUNNING, id);
-    if (isCancelled(id)) {
+    if (Atomics.load(ctrl, CTRL_EPOCH) !== seenEpoch) refreshCancels();
+    if (stolen.size > 0 && stolen.delete(id)) {
       Atomics.store(ctrl, CTRL_RUNNING, 0);
       cancelled.delete(id);
+      pushResult(id, SKIPPED, undefined, 0, fnId, mode);
+      continue;
+    }
+    if (cancelled.size > 0 && cancelled.delete(id)) {
+      Atomics.store(ctrl, CTRL_RUNNING, 0);
       pushResult(id, SKIPPED, undefined, 0, fnId, mode);
       continue;
     }
@@ -373,6 +388,7 @@ async function runLoop(): Promise<void> {
     Atomics.store(ctrl, CTRL_RUNNING, 0);
     currentId = 0;
     if (cancelled.size > 0) cancelled.delete(id);
+    if (stolen.size > 0) stolen.delete(id);
     pushResult(id, status, value, performance.now() - start, fnId, mode);
     if (
       outbox.length >= MAX_BATCH_RESULTS * RESULT_FIELDS ||

@@ -55,6 +55,14 @@ export class WorkerHandle {
   readonly inflight: Deque<Task> = new Deque<Task>();
   /** Function ids this worker has been sent. */
   readonly known: Set<number> = new Set<number>();
+  /** When it was created (performance.now()). */
+  readonly createdAt: number = performance.now();
+  /** When it last answered, or was given work while idle (performance.now()). */
+  lastProgressAt = 0;
+  /** Tasks sent to it in all (the next task's `seq`). */
+  dispatched = 0;
+  /** Tasks sent to it that it has not finished, skipped or given away. */
+  assigned = 0;
   /** Tasks this worker finished, for `maxTasksPerWorker`. */
   finished = 0;
   /** When it last became idle (for `idleTimeoutMs`). */

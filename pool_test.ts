@@ -690,3 +690,97 @@ Deno.test("task names and argument types are checked by TypeScript against the m
   // @ts-expect-error: the inline function takes a number
   await pool.run((x: number) => x, ["1"]).catch(() => {});
 });
+
+Deno.test("an idle worker takes over unstarted tasks from a busy one (work stealing)", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const gate = flags();
+  // Each task waits until two tasks run at once: it can only finish if the
+  // second worker takes tasks the first was given before it started.
+  const meet = (g: Int32Array) => {
+    Atomics.add(g, 0, 1);
+    Atomics.notify(g, 0);
+    let seen = Atomics.load(g, 0);
+    while (seen < 2) {
+      Atomics.wait(g, 0, seen, 20);
+      seen = Atomics.load(g, 0);
+    }
+    return seen;
+  };
+  const results = await Promise.all(
+    Array.from({ length: 4 }, () => pool.run(meet, [gate])),
+  );
+  assert.equal(results.length, 4);
+  assert.equal(pool.stats.workers, 2);
+});
+
+Deno.test("no task runs twice or is lost while workers steal from each other", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const n = 5000;
+  const runs = new Int32Array(new SharedArrayBuffer(n * 4));
+  // Uneven task costs make workers run dry at different times and steal.
+  const work = (counts: Int32Array, i: number) => {
+    const end = performance.now() + (i % 97 === 0 ? 1 : 0);
+    while (performance.now() < end) {
+      // busy
+    }
+    Atomics.add(counts, i, 1);
+    return i;
+  };
+  for (let round = 0; round < 3; round++) {
+    runs.fill(0);
+    const calls = Array.from(
+      { length: n },
+      (_, i) => pool.run(work, [runs, i]),
+    );
+    assert.deepEqual(
+      await Promise.all(calls),
+      Array.from({ length: n }, (_, i) => i),
+    );
+    assert.ok(
+      runs.every((count) => count === 1),
+      "every task ran exactly once",
+    );
+  }
+});
+
+Deno.test("a task that waits for a later task does not deadlock a pool that knows tasks are tiny", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  // Teach the pool that tasks take microseconds.
+  await pool.map((x: number) => x, Array.from({ length: 2000 }, (_, i) => i), {
+    chunkSize: 1,
+  });
+  const gate = flags();
+  const waiter = pool.run((g: Int32Array) => {
+    while (Atomics.load(g, 0) === 0) Atomics.wait(g, 0, 0, 20);
+    return "released";
+  }, [gate]);
+  const releaser = pool.run((g: Int32Array) => {
+    Atomics.store(g, 0, 1);
+    Atomics.notify(g, 0);
+    return "released it";
+  }, [gate]);
+  assert.deepEqual(await Promise.all([waiter, releaser]), [
+    "released",
+    "released it",
+  ]);
+});
+
+Deno.test("a task whose transferred arguments were lost in a crash fails instead of running without them", async () => {
+  await using pool = taskPool({ size: 1 });
+  const crash = pool.run("crash", ["throw"]).catch((e) => e);
+  const buffer = new ArrayBuffer(8);
+  const held = pool.run("byteLength", [buffer], { transfer: [buffer] }).catch((
+    e,
+  ) => e);
+  const plain = pool.run("square", [3]);
+  assert.ok((await crash) instanceof WorkerCrashedError);
+  const heldResult = await held;
+  // It either ran before the crash, or failed for the lost buffer: never ran with a detached one.
+  if (heldResult instanceof Error) {
+    assert.ok(heldResult instanceof WorkerCrashedError);
+    assert.match(heldResult.message, /transferred arguments were lost/);
+  } else {
+    assert.equal(heldResult, 8);
+  }
+  assert.equal(await plain, 9);
+});
