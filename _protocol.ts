@@ -1,19 +1,19 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // Internal: the wire protocol between the pool (main thread) and its workers.
 //
-// Messages are arrays whose first element is the message type. Task and result
-// lists are flat arrays of fixed-size records, so that a batch of many tasks is
-// one message and one structured clone.
+// Messages are arrays whose first element is the message type. Tasks and
+// results follow as fixed-size records in the same flat array, so that a batch
+// of many tasks is one message and one structured clone.
 //
 // main -> worker
 //   [INIT, moduleUrl | null, ctrl: SharedArrayBuffer, lifeline: string]
-//   [TASKS, fns: (fnId, kind, text)[] flat | null, tasks: (id, fnId, payload, mode)[] flat]
+//   [TASKS, fns: (fnId, kind, text)[] flat | null, ...(id, fnId, payload, mode)]
 //   [ABORT, id, reason: SerializedError]
 // worker -> main
 //   [READY]
 //   [LOAD_ERROR, SerializedError]
 //   [FATAL, SerializedError]
-//   [RESULTS, (id, status, value, runTimeMs)[] flat]
+//   [RESULTS, ...(id, status, value, runTimeMs)]
 //
 // The control block (`ctrl`, an Int32Array over a SharedArrayBuffer) lets the
 // main thread cancel tasks that a worker holds, and take back tasks it has not

@@ -299,7 +299,7 @@ export class Scheduler implements WorkerHost {
         : tasks.slice(start, end);
       let defs: unknown[] | null = null;
       let transfer: Transferable[] | undefined;
-      const flat: unknown[] = [];
+      const message: unknown[] = [TASKS, null];
       for (const task of batch) {
         if (!worker.known.has(task.fnId)) {
           worker.known.add(task.fnId);
@@ -309,14 +309,15 @@ export class Scheduler implements WorkerHost {
             this.#fnTexts[task.fnId],
           );
         }
-        flat.push(task.id, task.fnId, task.payload, task.mode);
+        message.push(task.id, task.fnId, task.payload, task.mode);
         if (task.transfer !== undefined) {
           (transfer ??= []).push(...task.transfer);
         }
       }
+      message[1] = defs;
       try {
         worker.post(
-          [TASKS, defs, flat],
+          message,
           transfer === undefined ? EMPTY : [...new Set(transfer)],
         );
       } catch (error) {
@@ -568,7 +569,7 @@ export class Scheduler implements WorkerHost {
   onMessage(worker: WorkerHandle, message: unknown[]): void {
     switch (message[0]) {
       case RESULTS:
-        this.#onResults(worker, message[1] as unknown[]);
+        this.#onResults(worker, message);
         break;
       case READY:
         if (worker.state !== "starting") return;
@@ -597,7 +598,7 @@ export class Scheduler implements WorkerHost {
 
   #onResults(worker: WorkerHandle, results: unknown[]): void {
     worker.lastProgressAt = performance.now();
-    for (let i = 0; i < results.length; i += RESULT_FIELDS) {
+    for (let i = 1; i < results.length; i += RESULT_FIELDS) {
       const task = worker.inflight.shift();
       const id = results[i] as number;
       if (task === undefined || task.id !== id) {

@@ -64,7 +64,8 @@ const fns = new Map<number, AnyFunction | Error>();
 const fnLabels = new Map<number, string>();
 const fnInline = new Set<number>();
 const batches = new Deque<unknown[]>();
-let cursor = 0;
+/** Where the next task record starts in the first TASKS message. */
+let cursor = 2;
 let running = false;
 
 let seenEpoch = 0;
@@ -74,7 +75,8 @@ const stolen = new Set<number>();
 let taken = 0;
 let currentReason: unknown = undefined;
 
-let outbox: unknown[] = [];
+/** The next RESULTS message: [RESULTS, (id, status, value, runTimeMs)...]. */
+let outbox: unknown[] = [RESULTS];
 let outboxTransfer: Transferable[] = [];
 let outboxMeta: number[] = [];
 let outboxSince = 0;
@@ -235,24 +237,24 @@ function pushResult(
   fnId: number,
   mode: number,
 ): void {
-  if (outbox.length === 0) outboxSince = performance.now();
+  if (outbox.length === 1) outboxSince = performance.now();
   outbox.push(id, status, value, runTimeMs);
   outboxMeta.push(fnId, mode);
 }
 
 function flush(): void {
-  if (outbox.length === 0) return;
+  if (outbox.length === 1) return;
   const results = outbox;
   const meta = outboxMeta;
   const transfer = outboxTransfer;
-  outbox = [];
+  outbox = [RESULTS];
   outboxMeta = [];
   outboxTransfer = [];
   try {
-    post([RESULTS, results], transfer);
+    post(results, transfer);
   } catch {
     // Some result cannot be cloned: find which, and fail those tasks alone.
-    for (let i = 0, m = 0; i < results.length; i += RESULT_FIELDS, m += 2) {
+    for (let i = 1, m = 0; i < results.length; i += RESULT_FIELDS, m += 2) {
       const cause = cloneError(results[i + 2]);
       if (cause === undefined) continue;
       const fnId = meta[m] as number;
@@ -266,7 +268,7 @@ function flush(): void {
         new TypeError(`Cannot send ${what} back to the caller`, { cause }),
       );
     }
-    post([RESULTS, results], transfer);
+    post(results, transfer);
   }
 }
 
@@ -339,7 +341,7 @@ async function runLoop(): Promise<void> {
     cursor += TASK_FIELDS;
     if (cursor >= batch.length) {
       batches.shift();
-      cursor = 0;
+      cursor = 2;
     }
     Atomics.store(ctrl, CTRL_TAKEN, ++taken);
     Atomics.store(ctrl, CTRL_RUNNING, id);
@@ -391,7 +393,7 @@ async function runLoop(): Promise<void> {
     if (stolen.size > 0) stolen.delete(id);
     pushResult(id, status, value, performance.now() - start, fnId, mode);
     if (
-      outbox.length >= MAX_BATCH_RESULTS * RESULT_FIELDS ||
+      outbox.length > MAX_BATCH_RESULTS * RESULT_FIELDS ||
       performance.now() - outboxSince >= MAX_BATCH_MS
     ) {
       flush();
@@ -442,7 +444,7 @@ function onMessage(event: MessageEvent): void {
           );
         }
       }
-      batches.push(message[2] as unknown[]);
+      if (message.length > 2) batches.push(message);
       if (!running) void runLoop();
       break;
     }
