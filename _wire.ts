@@ -32,7 +32,14 @@ export interface WireMarker {
 const revivers = new Map<string, (data: unknown) => unknown>();
 
 // Static specifiers, so that `deno publish` can see every module a worker may load.
-const LOADERS: Record<string, () => Promise<unknown>> = {};
+const LOADERS: Record<string, () => Promise<unknown>> = {
+  WorkerChannel: () => import("./channels/worker_channel.ts"),
+  PipeEnd: () => import("./channels/pipe.ts"),
+  SharedLock: () => import("./sync/shared_lock.ts"),
+  SharedEvent: () => import("./sync/shared_event.ts"),
+  SharedValue: () => import("./sync/shared_value.ts"),
+  SharedArray: () => import("./sync/shared_array.ts"),
+};
 
 /** Registers how to rebuild objects of `type` on the receiving side. */
 export function registerReviver(

@@ -2,7 +2,8 @@
 // This module is browser compatible.
 
 /**
- * Message passing between tasks: Go-style channels and `select`.
+ * Message passing between tasks: Go-style channels and `select`, and
+ * channels and pipes that cross between workers.
  *
  * Which one to use:
  *
@@ -18,9 +19,23 @@
  *   with a default case that does not wait. Use it to multiplex inputs, to
  *   send "whichever is free first", or to stop on a quit channel. To wait on
  *   one channel with a timeout, a plain `receive({ signal })` is enough.
- * - Channels and pipes between workers (threads): not in this module yet. A
- *   `Channel` holds values in memory of one event loop; it cannot be sent to
- *   a worker.
+ * - {@linkcode WorkerChannel}: the same bounded FIFO queue, shared by
+ *   **threads**: pass it to pool tasks as an argument and send and receive
+ *   on every side, like a `multiprocessing.Queue`. Any number of producers
+ *   and consumers, in any workers and the main thread; closing it on one
+ *   side closes it everywhere, and a worker that dies does not take values
+ *   with it or leave others waiting. Each call in a worker is a message
+ *   round trip to the thread that created the channel, and values are
+ *   copied. A `Channel` cannot be sent to a worker; use this instead. For
+ *   many small values, send them in batches (arrays).
+ * - {@linkcode pipe}: two connected ends, each of which sends to and
+ *   receives from the other, like `multiprocessing.Pipe()`. Use it for a
+ *   conversation between exactly two parties (requests and replies, a
+ *   worker streaming results to one reader). The ends talk directly, even
+ *   worker to worker, so a pipe is cheaper than a `WorkerChannel`; pass an
+ *   end before using it, and only once.
+ * - To wait on several of these at once, `select` takes only `Channel`s:
+ *   pump a `WorkerChannel` or pipe end into a local `Channel` first.
  *
  * For shared state (locks, semaphores, events) rather than passing values,
  * see `@seed/concurrency/sync`.
@@ -60,5 +75,5 @@
 export * from "./channel.ts";
 export * from "./select.ts";
 export * from "../errors/channel_closed_error.ts";
-// Cross-worker channels and pipes: another engineer adds their `export *`
-// lines here (this marker stays until they do).
+export * from "./worker_channel.ts";
+export * from "./pipe.ts";

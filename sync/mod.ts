@@ -1,12 +1,14 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 /**
- * Coordination primitives for async code.
+ * Coordination primitives for async code, in one event loop or across
+ * workers.
  *
- * The classes here coordinate tasks on **one event loop** (one thread): the
+ * Most classes here coordinate tasks on **one event loop** (one thread): the
  * main thread, or inside a single worker. They do not exclude across
- * workers; for that, use the shared-memory primitives (`Shared*`) exported
- * next to them, which work over a `SharedArrayBuffer`.
+ * workers; for that, use the shared-memory primitives (`Shared*`), which
+ * work over a `SharedArrayBuffer` from the main thread and from every worker
+ * they are passed to.
  *
  * ## Choosing a primitive
  *
@@ -42,18 +44,44 @@
  *   a bare `Promise.all`, which leaves the other tasks running after the
  *   first rejection.
  *
+ * Across workers (shared memory), Python's `multiprocessing` primitives:
+ *
+ * - {@linkcode SharedValue} and {@linkcode SharedArray}: typed numbers that
+ *   the main thread and pool workers read and write in place
+ *   (`Value('i', 0)`, `Array('i', [1, 2, 3])`), each with its own lock.
+ *   For a single integer counter, their atomic helpers (`add`,
+ *   `compareExchange`) need no lock at all. To hand results back, returning
+ *   them from a task is simpler.
+ * - {@linkcode SharedLock}: one thread at a time in a critical section,
+ *   across the main thread and workers. Not FIFO. Only when the state it
+ *   guards is shared between threads; in one event loop, `Lock` is simpler
+ *   and fair.
+ * - {@linkcode SharedEvent}: a flag that threads wait for ("workers may
+ *   start", "stop now"). For a one-time result, awaiting the task is enough.
+ *
+ * Pass shared objects to a task as **direct arguments**
+ * (`pool.run(fn, [counter])`) or return them as a task's result; objects
+ * nested inside other arguments are not converted. On the main thread, wait
+ * with the async methods (`acquire`, `wait`), which never block the event
+ * loop; the blocking ones (`acquireSync`, `waitSync`) are for synchronous
+ * code in workers and throw on the main thread.
+ *
  * To pass values between tasks rather than guard shared state, use the
  * channels of `@seed/concurrency/channels`.
  *
  * ## Common rules
  *
- * - Every wait takes `{ signal }`. An already aborted signal rejects at once
- *   with `signal.reason`; an abort while waiting removes the waiter from the
- *   queue and rejects with `signal.reason`, and whatever it would have
- *   received (a lock, a permit, a notification) goes to the next waiter. A
- *   waiter served in the same tick as its abort, before its abort listener
- *   ran, is rejected and passes on what it was given.
- * - Queues are FIFO, and `try*` methods never overtake a waiter.
+ * - Every async wait takes `{ signal }`. An already aborted signal rejects
+ *   at once with `signal.reason`; an abort while waiting removes the waiter
+ *   from the queue and rejects with `signal.reason`, and whatever it would
+ *   have received (a lock, a permit, a notification) goes to the next
+ *   waiter. A waiter served in the same tick as its abort, before its abort
+ *   listener ran, is rejected and passes on what it was given. Blocking
+ *   waits (`*Sync`, workers only) take `{ timeoutMs }` instead and throw a
+ *   `"TimeoutError"` `DOMException`.
+ * - Queues of the in-loop primitives are FIFO, and their `try*` methods
+ *   never overtake a waiter. The shared primitives are not FIFO: a released
+ *   `SharedLock` goes to whichever thread takes it first.
  * - Guards release once: a second `release()` or dispose is a no-op. Use
  *   them with `using`.
  *
@@ -95,3 +123,7 @@ export * from "./task_group.ts";
 
 // Cross-worker shared-memory primitives: another engineer adds their
 // `export * from "./shared_*.ts";` lines below this comment.
+export * from "./shared_lock.ts";
+export * from "./shared_event.ts";
+export * from "./shared_value.ts";
+export * from "./shared_array.ts";
