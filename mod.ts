@@ -12,7 +12,9 @@
  * | see cancellation inside a task                   | `currentTask()` (`./task`)            |
  * | catch pool failures, send errors across workers  | `./errors`                            |
  * | guard async code in one event loop               | `Lock`, `Semaphore`, ... (`./sync`)   |
+ * | share memory with workers, under a lock          | `SharedValue`, `SharedLock` (`./sync`)|
  * | pass values between async tasks                  | `Channel`, `select` (`./channels`)    |
+ * | pass values to and between workers               | `WorkerChannel`, `pipe` (`./channels`)|
  *
  * @example The notebook's first cell: a pool of four squares 0..9
  * ```ts
@@ -29,3 +31,6 @@
 export * from "./pool.ts";
 export * from "./future.ts";
 export * from "./errors/mod.ts";
+export * from "./task.ts";
+export * from "./sync/mod.ts";
+export * from "./channels/mod.ts";
