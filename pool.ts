@@ -961,12 +961,22 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     return this.#imap(task, items, options, false);
   }
 
-  async *#imap(
+  #imap(
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
     options: IMapOptions,
     ordered: boolean,
-  ): AsyncGenerator<unknown, void, undefined> {
+  ): AsyncIterableIterator<unknown> {
+    return new ItemIterator(this.#chunks(task, items, options, ordered));
+  }
+
+  /** Yields the results of each chunk, in order or as they complete. */
+  async *#chunks(
+    task: string | InlineTask<[unknown], unknown>,
+    items: Iterable<unknown> | AsyncIterable<unknown>,
+    options: IMapOptions,
+    ordered: boolean,
+  ): AsyncGenerator<unknown[], void, undefined> {
     const scheduler = this.#scheduler;
     const label = ordered ? "imap" : "imapUnordered";
     if (scheduler.state !== "open") {
@@ -1050,7 +1060,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
         if (fixedChunk === undefined && slot.runTimeMs >= 0) {
           chunkSize = adaptChunk(chunkSize, slot.items, slot.runTimeMs);
         }
-        for (const value of slot.value as unknown[]) yield value;
+        yield slot.value as unknown[];
       }
     } finally {
       for (const t of stream.pendingTasks()) {
@@ -1196,6 +1206,72 @@ class MapState implements TaskSink {
   }
 }
 
+/**
+ * Turns a stream of result chunks into a stream of results, with one promise
+ * per result and nothing more (an async generator that yields each item
+ * costs several).
+ */
+class ItemIterator implements AsyncIterableIterator<unknown> {
+  readonly #chunks: AsyncGenerator<unknown[], void, undefined>;
+  #values: unknown[] = [];
+  #index = 0;
+  #pulling: Promise<IteratorResult<unknown>> | undefined = undefined;
+
+  constructor(chunks: AsyncGenerator<unknown[], void, undefined>) {
+    this.#chunks = chunks;
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.#pulling !== undefined) {
+      return this.#pulling.then(() => this.next());
+    }
+    if (this.#index < this.#values.length) {
+      const value = this.#values[this.#index];
+      this.#values[this.#index++] = undefined;
+      return Promise.resolve({ value, done: false });
+    }
+    const pulling = this.#pull();
+    this.#pulling = pulling;
+    const clear = () => {
+      if (this.#pulling === pulling) this.#pulling = undefined;
+    };
+    pulling.then(clear, clear);
+    return pulling;
+  }
+
+  async #pull(): Promise<IteratorResult<unknown>> {
+    while (true) {
+      const step = await this.#chunks.next();
+      if (step.done) return { value: undefined, done: true };
+      this.#values = step.value;
+      this.#index = 0;
+      if (this.#values.length > 0) {
+        const value = this.#values[0];
+        this.#values[this.#index++] = undefined;
+        return { value, done: false };
+      }
+    }
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<unknown>> {
+    this.#values = [];
+    this.#index = 0;
+    await this.#chunks.return(undefined);
+    return { value, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<unknown>> {
+    this.#values = [];
+    this.#index = 0;
+    await this.#chunks.throw(error);
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this;
+  }
+}
+
 class StreamSlot {
   task: Task | undefined = undefined;
   done = false;
@@ -1288,7 +1364,7 @@ function adaptChunk(current: number, items: number, runTimeMs: number): number {
   // Aim for about a millisecond of work per chunk.
   const perItem = runTimeMs / Math.max(1, items);
   const target = perItem <= 0 ? 4096 : Math.floor(1 / perItem);
-  return Math.max(1, Math.min(4096, target, current * 4));
+  return Math.max(1, Math.min(1024, target, current * 4));
 }
 
 // ---- validation -------------------------------------------------------------
