@@ -241,12 +241,24 @@ export class Scheduler implements WorkerHost {
       let ready = 0;
       for (const worker of this.#workers) if (worker.state === "ready") ready++;
       if (ready > 0) {
+        // Deal one message to each worker in turn, so that every worker
+        // starts while the next message is still being copied.
         const share = Math.ceil(this.#queued / ready);
-        for (const worker of this.#workers) {
-          if (worker.state === "ready") {
-            this.#send(worker, this.#take(worker, share));
+        const given = new Map<WorkerHandle, number>();
+        let progress = true;
+        while (this.#queued > 0 && progress) {
+          progress = false;
+          for (const worker of this.#workers) {
+            if (worker.state !== "ready") continue;
+            const left = share - (given.get(worker) ?? 0);
+            if (left <= 0) continue;
+            const batch = this.#take(worker, left);
+            if (batch.length === 0) continue;
+            given.set(worker, (given.get(worker) ?? 0) + batch.length);
+            this.#send(worker, batch);
+            progress = true;
+            if (this.#queued === 0) break;
           }
-          if (this.#queued === 0) break;
         }
       }
     }
@@ -256,22 +268,28 @@ export class Scheduler implements WorkerHost {
     }
   }
 
-  /** Takes up to `max` live tasks from the queue for `worker`. */
+  /**
+   * Takes from the queue, for `worker`, up to `max` live tasks that fit in one
+   * message (MAX_BATCH tasks, or MAX_BATCH_ITEMS arguments and items).
+   */
   #take(worker: WorkerHandle, max: number): Task[] {
     let room = Math.min(
       max,
+      MAX_BATCH,
       MAX_HELD - worker.assigned,
       this.config.maxTasksPerWorker - worker.finished - worker.assigned,
     );
     const tasks: Task[] = [];
     if (room <= 0) return tasks;
     const now = performance.now();
-    while (room > 0 && this.#queue.length > 0) {
+    let weight = 0;
+    while (room > 0 && weight < MAX_BATCH_ITEMS && this.#queue.length > 0) {
       const task = this.#queue.shift() as Task;
       if (task.state !== QUEUED) continue;
       this.#queued--;
       this.#waitTime.record(now - task.enqueuedAt);
       tasks.push(task);
+      weight += task.payload.length;
       room--;
     }
     return tasks;
@@ -400,6 +418,9 @@ export class Scheduler implements WorkerHost {
       if (task.state !== DISPATCHED || task.worker !== victim) continue;
       // What it transferred is in the victim's hands now: it cannot move.
       if (task.transfer !== undefined) continue;
+      // A large payload costs the main thread another copy to move, which
+      // costs more than the imbalance it would fix.
+      if (task.payload.length > MAX_BATCH_ITEMS) continue;
       // Marks the worker has not read yet must fit in the ring.
       if (victim.epoch - Atomics.load(ctrl, CTRL_SEEN) >= CTRL_RING_SIZE - 1) {
         break;

@@ -241,7 +241,7 @@ function pushResult(
   fnId: number,
   mode: number,
 ): void {
-  if (outbox.length === 1) outboxSince = performance.now();
+  if (outbox.length === 1) outboxSince = performance.now() - runTimeMs;
   outbox.push(id, status, value, runTimeMs);
   outboxMeta.push(fnId, mode);
 }
@@ -395,10 +395,13 @@ async function runLoop(): Promise<void> {
     currentId = 0;
     if (cancelled.size > 0) cancelled.delete(id);
     if (stolen.size > 0) stolen.delete(id);
-    pushResult(id, status, value, performance.now() - start, fnId, mode);
+    const end = performance.now();
+    pushResult(id, status, value, end - start, fnId, mode);
+    // Results of short tasks travel together; a result that took a while, or
+    // one that waited a while for company, goes at once.
     if (
-      outbox.length > MAX_BATCH_RESULTS * RESULT_FIELDS ||
-      performance.now() - outboxSince >= MAX_BATCH_MS
+      end - outboxSince >= MAX_BATCH_MS ||
+      outbox.length > MAX_BATCH_RESULTS * RESULT_FIELDS
     ) {
       flush();
     }
