@@ -370,7 +370,12 @@ export class Scheduler implements WorkerHost {
 
   /** Tasks sent to a worker that it has not taken from its queue yet. */
   #backlog(worker: WorkerHandle): number {
-    return worker.dispatched - Atomics.load(worker.ctrl, CTRL_TAKEN);
+    const taken = Atomics.load(worker.ctrl, CTRL_TAKEN);
+    let backlog = worker.dispatched - taken;
+    // Tasks taken back from it are not its work, though it still has to
+    // skip them.
+    for (const seq of worker.stolenSeqs) if (seq >= taken) backlog--;
+    return backlog;
   }
 
   /**
@@ -438,6 +443,8 @@ export class Scheduler implements WorkerHost {
     if (stolen.length === 0) return;
     stolen.reverse();
     victim.assigned -= stolen.length;
+    for (const task of stolen) victim.stolenSeqs.push(task.seq);
+    victim.stolenSeqs.sort((a, b) => a - b);
     this.#stolen += stolen.length;
     // They stay in the victim's list (it answers SKIPPED for them, in order).
     this.#send(thief, stolen);
@@ -631,6 +638,9 @@ export class Scheduler implements WorkerHost {
       if (status === SKIPPED) {
         // Cancelled before it started, or taken back by another worker.
         if (task.worker === worker) worker.assigned--;
+        // A task taken back: answers come in queue order, so it is the
+        // oldest one still listed.
+        else worker.stolenSeqs.shift();
         continue;
       }
       worker.assigned--;

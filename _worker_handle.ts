@@ -59,6 +59,8 @@ export class WorkerHandle {
   readonly createdAt: number = performance.now();
   /** When it last answered, or was given work while idle (performance.now()). */
   lastProgressAt = 0;
+  /** The `seq`s of tasks taken back from it that it has not skipped yet. */
+  readonly stolenSeqs: number[] = [];
   /** Tasks sent to it in all (the next task's `seq`). */
   dispatched = 0;
   /** Tasks sent to it that it has not finished, skipped or given away. */

@@ -784,3 +784,24 @@ Deno.test("a task whose transferred arguments were lost in a crash fails instead
   }
   assert.equal(await plain, 9);
 });
+
+Deno.test("tasks that must all run at once get a worker each, even after steals from a stuck worker", async () => {
+  await using pool = new WorkerPool({ size: 8 });
+  const gate = flags();
+  const meetAll = (g: Int32Array, parties: number) => {
+    Atomics.add(g, 0, 1);
+    Atomics.notify(g, 0);
+    let seen = Atomics.load(g, 0);
+    while (seen < parties) {
+      Atomics.wait(g, 0, seen, 20);
+      seen = Atomics.load(g, 0);
+    }
+    return seen;
+  };
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => pool.run(meetAll, [gate, 8])),
+  );
+  assert.ok(results.every((n) => n >= 8));
+  assert.equal(pool.stats.workers, 8);
+  assert.equal(pool.stats.queued, 0);
+});
