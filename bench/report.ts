@@ -1,0 +1,85 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// Runs every bench file with --json and prints one markdown table of all
+// groups, each entry as a ratio to its group's baseline, for bench/README.md.
+//
+//   deno run -A bench/report.ts            (about 3 minutes on 2 cores)
+//   deno run -A bench/report.ts lock       (only files whose name has "lock")
+//
+// deno bench reports the mean and p75 of each entry (no median); the ratio
+// uses the mean. latency_bench.ts runs pinned to one core with taskset.
+
+interface BenchResult {
+  origin: string;
+  group: string | null;
+  name: string;
+  baseline: boolean;
+  results: { ok?: { n: number; avg: number; p75: number; min: number } }[];
+}
+
+const dir = new URL(".", import.meta.url);
+const filter = Deno.args[0] ?? "";
+const files = [...Deno.readDirSync(dir)]
+  .map((entry) => entry.name)
+  .filter((name) => name.endsWith("_bench.ts") && name.includes(filter))
+  .sort();
+
+const all: BenchResult[] = [];
+let cpu = "";
+for (const file of files) {
+  const path = new URL(file, dir).pathname;
+  const pinned = file === "latency_bench.ts";
+  const args = ["bench", "-A", "--unstable-worker-options", "--json", path];
+  const command = pinned
+    ? new Deno.Command("taskset", {
+      args: ["-c", "0", Deno.execPath(), ...args],
+      stdout: "piped",
+    })
+    : new Deno.Command(Deno.execPath(), { args, stdout: "piped" });
+  console.error(`running ${file}${pinned ? " (pinned to core 0)" : ""}`);
+  const { code, stdout } = await command.output();
+  if (code !== 0) throw new Error(`${file} failed with exit code ${code}`);
+  const report = JSON.parse(new TextDecoder().decode(stdout));
+  cpu = report.cpu;
+  all.push(...report.benches);
+}
+
+function time(ns: number): string {
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(1)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${ns.toFixed(0)} ns`;
+}
+
+const lines: string[] = [];
+lines.push(
+  `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores, ${Deno.version.deno}; ${
+    new Date().toISOString().slice(0, 10)
+  }.`,
+);
+lines.push("");
+lines.push("| group | entry | mean | p75 | vs baseline |");
+lines.push("| --- | --- | ---: | ---: | ---: |");
+const groups = new Map<string, BenchResult[]>();
+for (const bench of all) {
+  const key = `${bench.origin.split("/").pop()} ${bench.group ?? bench.name}`;
+  groups.set(key, [...(groups.get(key) ?? []), bench]);
+}
+for (const [key, benches] of groups) {
+  const base = benches.find((b) => b.baseline)?.results[0]?.ok?.avg;
+  for (const bench of benches) {
+    const ok = bench.results[0]?.ok;
+    if (ok === undefined) continue;
+    let ratio = "";
+    if (bench.baseline) ratio = "baseline";
+    else if (base !== undefined) {
+      ratio = ok.avg <= base
+        ? `${(base / ok.avg).toFixed(2)}x faster`
+        : `${(ok.avg / base).toFixed(2)}x slower`;
+    }
+    lines.push(
+      `| ${key.split(" ").slice(1).join(" ")} | ${bench.name} | ${
+        time(ok.avg)
+      } | ${time(ok.p75)} | ${ratio} |`,
+    );
+  }
+}
+console.log(lines.join("\n"));
