@@ -24,8 +24,11 @@
 //   ctrl[EPOCH]    how many marks the main thread has written
 //   ctrl[SEEN]     how many marks the worker has read (the ring must not
 //                  overwrite a mark the worker has not read)
-//   ctrl[RING + (n % RING_SIZE)]  the n-th mark: a task id to cancel, or the
-//                  negated id of a task taken back (skip it, do not abort it)
+//   ctrl[RING + (n % RING_SIZE)]  the n-th mark: a task id to cancel, or
+//                  -(seq + 1) for the seq-th record of the worker's queue,
+//                  taken back to run elsewhere (skip it, do not abort it). A
+//                  task can be in one queue twice (taken back, then given
+//                  back), so a taken-back record is named by its place.
 // The main thread writes the mark, then bumps EPOCH, then reads TAKEN (or
 // RUNNING); the worker bumps TAKEN and writes RUNNING, then reads EPOCH. With
 // sequentially consistent atomics at least one side sees the other: either
@@ -49,6 +52,12 @@ export const FN_SOURCE = 1;
 export const MODE_CALL = 0;
 export const MODE_CHUNK = 1;
 export const MODE_WIRE = 2;
+/**
+ * A chunk of numbers sent as a Float64Array (a memcpy to clone, where an array
+ * of numbers costs a value at a time). The worker answers with a Float64Array
+ * too, moved rather than copied, while every result is a number.
+ */
+export const MODE_F64 = 4;
 
 /** Result statuses. */
 export const OK = 0;

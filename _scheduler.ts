@@ -420,7 +420,14 @@ export class Scheduler implements WorkerHost {
       i--
     ) {
       const task = victim.inflight.at(i) as Task;
-      if (task.state !== DISPATCHED || task.worker !== victim) continue;
+      // Only the live copy: a task taken back and later given back to this
+      // worker has a stale record here too.
+      if (
+        task.state !== DISPATCHED || task.worker !== victim ||
+        task.seq !== victim.answered + i
+      ) {
+        continue;
+      }
       // What it transferred is in the victim's hands now: it cannot move.
       if (task.transfer !== undefined) continue;
       // A large payload costs the main thread another copy to move, which
@@ -433,7 +440,7 @@ export class Scheduler implements WorkerHost {
       Atomics.store(
         ctrl,
         CTRL_RING + (victim.epoch % CTRL_RING_SIZE),
-        -task.id,
+        -task.seq - 1,
       );
       victim.epoch++;
       Atomics.store(ctrl, CTRL_EPOCH, victim.epoch);
@@ -634,13 +641,17 @@ export class Scheduler implements WorkerHost {
           `Internal error: worker ${worker.id} answered task ${id} out of order`,
         );
       }
+      const seq = worker.answered++;
       const status = results[i + 1] as number;
+      if (task.worker !== worker || task.seq !== seq) {
+        // The record of a task taken back by another worker: it was skipped.
+        const at = worker.stolenSeqs.indexOf(seq);
+        if (at !== -1) worker.stolenSeqs.splice(at, 1);
+        continue;
+      }
       if (status === SKIPPED) {
-        // Cancelled before it started, or taken back by another worker.
-        if (task.worker === worker) worker.assigned--;
-        // A task taken back: answers come in queue order, so it is the
-        // oldest one still listed.
-        else worker.stolenSeqs.shift();
+        // Cancelled before it started.
+        worker.assigned--;
         continue;
       }
       worker.assigned--;
@@ -721,7 +732,12 @@ export class Scheduler implements WorkerHost {
     const tasks = worker.inflight.drain();
     for (let i = tasks.length - 1; i >= 0; i--) {
       const task = tasks[i] as Task;
-      if (task.state === DONE || task.worker !== worker) continue;
+      if (
+        task.state === DONE || task.worker !== worker ||
+        task.seq !== worker.answered + i
+      ) {
+        continue; // done, or a stale record of a task that moved
+      }
       if (task.id === running) {
         this.#failed++;
         task.settle(

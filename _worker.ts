@@ -21,6 +21,7 @@ import {
   INIT,
   LOAD_ERROR,
   MODE_CHUNK,
+  MODE_F64,
   MODE_WIRE,
   OK,
   READY,
@@ -70,7 +71,7 @@ let running = false;
 
 let seenEpoch = 0;
 const cancelled = new Set<number>();
-/** Tasks the pool took back to run elsewhere: skip them. */
+/** Queue places (seqs) of tasks the pool took back to run elsewhere. */
 const stolen = new Set<number>();
 let taken = 0;
 let currentReason: unknown = undefined;
@@ -90,8 +91,12 @@ function refreshCancels(): void {
   if (epoch - from > CTRL_RING_SIZE) from = epoch - CTRL_RING_SIZE;
   for (let n = from; n < epoch; n++) {
     const mark = Atomics.load(ctrl, CTRL_RING + (n % CTRL_RING_SIZE));
-    if (mark < 0) stolen.add(-mark);
-    else cancelled.add(mark);
+    if (mark >= 0) cancelled.add(mark);
+    // A taken-back record, by its place in this worker's queue (a task can be
+    // here twice: taken back, then given back to this worker).
+    // (Marks for records already started come from steals that lost the
+    // race; they are dropped. The record being started now counts.)
+    else if (-mark - 1 >= taken - 1) stolen.add(-mark - 1);
   }
   seenEpoch = epoch;
   Atomics.store(ctrl, CTRL_SEEN, epoch);
@@ -304,7 +309,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 async function runChunk(fn: AnyFunction, items: unknown[]): Promise<unknown[]> {
-  const out = new Array(items.length);
+  const out = items.slice();
   for (let i = 0; i < items.length; i++) {
     let value = fn.call(context, items[i]);
     if (isThenable(value)) value = await value;
@@ -317,7 +322,10 @@ function runChunkSync(
   fn: AnyFunction,
   items: unknown[],
 ): unknown[] | Promise<unknown[]> {
-  const out = new Array(items.length);
+  // A copy of the items, overwritten: a packed array. `new Array(n)` is holey,
+  // and above about 100,000 elements V8 makes it a dictionary, which costs
+  // five times more to clone.
+  const out = items.slice();
   for (let i = 0; i < items.length; i++) {
     const value = fn.call(context, items[i]);
     if (isThenable(value)) {
@@ -330,6 +338,38 @@ function runChunkSync(
       })();
     }
     out[i] = value;
+  }
+  return out;
+}
+
+/** Runs a chunk of numbers; see MODE_F64. */
+function runChunkF64(
+  fn: AnyFunction,
+  items: Float64Array,
+): Float64Array | unknown[] | Promise<unknown[]> {
+  const out = new Float64Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const value = fn.call(context, items[i]);
+    if (typeof value === "number") {
+      out[i] = value;
+      continue;
+    }
+    // Not every result is a number: go on as a plain array, in order.
+    const head: unknown[] = Array.from(out.subarray(0, i));
+    const rest = Array.from(items.subarray(i + 1));
+    const append = (tail: unknown[]) => {
+      for (let j = 0; j < tail.length; j++) head.push(tail[j]);
+      return head;
+    };
+    if (isThenable(value)) {
+      return (async () => {
+        head.push(await value);
+        return append(await runChunk(fn, rest));
+      })();
+    }
+    head.push(value);
+    const tail = runChunkSync(fn, rest);
+    return isThenable(tail) ? tail.then(append) : append(tail as unknown[]);
   }
   return out;
 }
@@ -347,10 +387,14 @@ async function runLoop(): Promise<void> {
       batches.shift();
       cursor = 2;
     }
+    const seq = taken;
     Atomics.store(ctrl, CTRL_TAKEN, ++taken);
     Atomics.store(ctrl, CTRL_RUNNING, id);
     if (Atomics.load(ctrl, CTRL_EPOCH) !== seenEpoch) refreshCancels();
-    if (stolen.size > 0 && stolen.delete(id)) {
+    if (stolen.size > 64) {
+      for (const old of stolen) if (old < seq) stolen.delete(old);
+    }
+    if (stolen.size > 0 && stolen.delete(seq)) {
       Atomics.store(ctrl, CTRL_RUNNING, 0);
       cancelled.delete(id);
       pushResult(id, SKIPPED, undefined, 0, fnId, mode);
@@ -377,15 +421,19 @@ async function runLoop(): Promise<void> {
         flush();
         await reviveAll(payload);
       }
-      value = (mode & MODE_CHUNK) !== 0
-        ? runChunkSync(fn, payload)
-        : fn.apply(context, payload);
+      value = (mode & MODE_CHUNK) === 0
+        ? fn.apply(context, payload)
+        : (mode & MODE_F64) !== 0
+        ? runChunkF64(fn, payload as unknown as Float64Array)
+        : runChunkSync(fn, payload);
       if (isThenable(value)) {
         flush();
         value = await value;
       }
       if ((mode & MODE_CHUNK) === 0) {
         value = unwrap(value);
+      } else if (value instanceof Float64Array) {
+        outboxTransfer.push(value.buffer as ArrayBuffer);
       }
     } catch (error) {
       status = ERROR;
@@ -394,7 +442,6 @@ async function runLoop(): Promise<void> {
     Atomics.store(ctrl, CTRL_RUNNING, 0);
     currentId = 0;
     if (cancelled.size > 0) cancelled.delete(id);
-    if (stolen.size > 0) stolen.delete(id);
     const end = performance.now();
     pushResult(id, status, value, end - start, fnId, mode);
     // Results of short tasks travel together; a result that took a while, or

@@ -61,6 +61,8 @@ export class WorkerHandle {
   lastProgressAt = 0;
   /** The `seq`s of tasks taken back from it that it has not skipped yet. */
   readonly stolenSeqs: number[] = [];
+  /** Records it has answered (the `seq` of the next answer). */
+  answered = 0;
   /** Tasks sent to it in all (the next task's `seq`). */
   dispatched = 0;
   /** Tasks sent to it that it has not finished, skipped or given away. */

@@ -29,6 +29,7 @@ import {
   FN_SOURCE,
   MODE_CALL,
   MODE_CHUNK,
+  MODE_F64,
   MODE_WIRE,
 } from "./_protocol.ts";
 import { type PoolStats, Scheduler } from "./_scheduler.ts";
@@ -793,17 +794,21 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     const chunkSize = options.chunkSize === undefined
       ? Math.max(1, Math.ceil(n / (scheduler.config.size * 4)))
       : positiveInteger("chunkSize", options.chunkSize, false, "map");
-    const state = new MapState(n);
+    const state = new MapState(array);
     const tasks: Task[] = [];
     for (let offset = 0; offset < n; offset += chunkSize) {
-      const chunk = offset === 0 && chunkSize >= n
+      const end = Math.min(n, offset + chunkSize);
+      const numbers = allNumbers(array, offset, end);
+      const chunk = numbers
+        ? Float64Array.from(array.slice(offset, end) as number[])
+        : offset === 0 && end === n
         ? array
-        : array.slice(offset, offset + chunkSize);
+        : array.slice(offset, end);
       const t = new Task(
         scheduler.newTaskId(),
         fnId,
-        chunk,
-        MODE_CHUNK,
+        chunk as unknown[],
+        numbers ? MODE_CHUNK | MODE_F64 : MODE_CHUNK,
         undefined,
         signal,
         state,
@@ -1039,11 +1044,14 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
             );
           }
           const slot = new StreamSlot(chunk.length);
+          const numbers = allNumbers(chunk, 0, chunk.length);
           const t = new Task(
             scheduler.newTaskId(),
             fnId,
-            chunk,
-            MODE_CHUNK,
+            numbers
+              ? Float64Array.from(chunk as number[]) as unknown as unknown[]
+              : chunk,
+            numbers ? MODE_CHUNK | MODE_F64 : MODE_CHUNK,
             undefined,
             signal,
             stream,
@@ -1183,8 +1191,9 @@ class MapState implements TaskSink {
   #reject!: (reason: unknown) => void;
   #failed = false;
 
-  constructor(n: number) {
-    this.results = new Array(n);
+  constructor(items: unknown[]) {
+    // Overwritten in place: a packed array (see runChunkSync in _worker.ts).
+    this.results = items.slice();
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -1198,7 +1207,7 @@ class MapState implements TaskSink {
       this.#reject(value);
       return;
     }
-    const values = value as unknown[];
+    const values = value as ArrayLike<unknown>;
     const offset = (task.tag as { offset: number }).offset;
     const results = this.results;
     for (let i = 0; i < values.length; i++) results[offset + i] = values[i];
@@ -1358,6 +1367,22 @@ class StreamState implements TaskSink {
     }
     return out;
   }
+}
+
+/**
+ * Whether a chunk is worth sending as a Float64Array: long enough, and every
+ * item a number.
+ */
+function allNumbers(
+  items: readonly unknown[],
+  start: number,
+  end: number,
+): boolean {
+  if (end - start < 64) return false;
+  for (let i = start; i < end; i++) {
+    if (typeof items[i] !== "number") return false;
+  }
+  return true;
 }
 
 function adaptChunk(current: number, items: number, runTimeMs: number): number {

@@ -736,9 +736,11 @@ Deno.test("no task runs twice or is lost while workers steal from each other", a
       await Promise.all(calls),
       Array.from({ length: n }, (_, i) => i),
     );
-    assert.ok(
-      runs.every((count) => count === 1),
-      "every task ran exactly once",
+    const wrong = [...runs.entries()].filter(([, count]) => count !== 1);
+    assert.deepEqual(
+      wrong,
+      [],
+      `every task ran exactly once (stats: ${JSON.stringify(pool.stats)})`,
     );
   }
 });
@@ -804,4 +806,48 @@ Deno.test("tasks that must all run at once get a worker each, even after steals 
   assert.ok(results.every((n) => n >= 8));
   assert.equal(pool.stats.workers, 8);
   assert.equal(pool.stats.queued, 0);
+});
+
+Deno.test("map() over numbers keeps every value exact and falls back when results are not numbers", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const input = Array.from(
+    { length: 1000 },
+    (_, i) => (i % 7 === 0 ? -0 : i / 3),
+  );
+  input[5] = NaN;
+  input[6] = Number.MAX_SAFE_INTEGER;
+  input[7] = -Infinity;
+  const same = await pool.map((x: number) => x, input, { chunkSize: 250 });
+  assert.ok(Array.isArray(same));
+  assert.equal(same.length, input.length);
+  for (let i = 0; i < input.length; i++) {
+    assert.ok(Object.is(same[i], input[i]), `item ${i}`);
+  }
+  // Results that stop being numbers part-way through a chunk.
+  const mixed = await pool.map(
+    (x: number) => (x > 500 ? `big ${x}` : x * 2),
+    Array.from({ length: 1000 }, (_, i) => i),
+    {
+      chunkSize: 1000,
+    },
+  );
+  assert.equal(mixed[10], 20);
+  assert.equal(mixed[501], "big 501");
+  // An async function over numbers, called in order.
+  const doubled = await pool.map(
+    async (x: number) => {
+      await Promise.resolve();
+      return x * 2;
+    },
+    Array.from({ length: 300 }, (_, i) => i),
+    { chunkSize: 150 },
+  );
+  assert.deepEqual(doubled, Array.from({ length: 300 }, (_, i) => i * 2));
+  // imap takes the same path for its numeric chunks.
+  const streamed = await Array.fromAsync(
+    pool.imap((x: number) => -x, Array.from({ length: 500 }, (_, i) => i), {
+      chunkSize: 100,
+    }),
+  );
+  assert.deepEqual(streamed, Array.from({ length: 500 }, (_, i) => -i));
 });

@@ -42,7 +42,7 @@ export class RawPool {
   /** Squares every item, in `chunks` batches spread over the workers. */
   async map(items: number[], chunks: number): Promise<number[]> {
     const size = Math.ceil(items.length / chunks);
-    const out = new Array<number>(items.length);
+    const out = items.slice(); // packed, overwritten below
     const parts: Promise<void>[] = [];
     for (let i = 0; i < items.length; i += size) {
       const offset = i;

@@ -12,7 +12,7 @@ scope.onmessage = (event: MessageEvent) => {
   if (typeof data === "number") {
     scope.postMessage(data * data);
   } else if (Array.isArray(data)) {
-    const out = new Array(data.length);
+    const out = data.slice(); // packed: new Array(n) is slow to clone
     for (let i = 0; i < data.length; i++) out[i] = data[i] * data[i];
     scope.postMessage(out);
   } else {
