@@ -7,9 +7,10 @@ import {
   receiveClosedError,
   ReceiveWaiter,
   sendClosedError,
-  SendWaiter,
+  type SendWaiter,
   WaiterQueue,
 } from "./_waiters.ts";
+import { LocalReceive, LocalSend } from "./_local_waiters.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY: ChannelTryReceiveResult<never> = Object.freeze({
@@ -365,7 +366,7 @@ export class Channel<T>
       return RESOLVED;
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter = new PendingSend(value, resolve, reject, signal);
+      const waiter = new LocalSend(value, value, resolve, reject, signal);
       this.#senders.push(waiter);
       if (signal !== undefined) {
         signal.addEventListener("abort", waiter, { once: true });
@@ -429,7 +430,7 @@ export class Channel<T>
       return Promise.reject(receiveClosedError(this.#reason));
     }
     return new Promise<T>((resolve, reject) => {
-      const waiter = new PendingReceive(resolve, reject, signal);
+      const waiter = new LocalReceive(resolve, reject, signal);
       this.#receivers.push(waiter);
       if (signal !== undefined) {
         signal.addEventListener("abort", waiter, { once: true });
@@ -709,77 +710,6 @@ export class Channel<T>
       this.#receivers.push(waiter);
       iterator.waiting.push(waiter);
     });
-  }
-}
-
-/** A `send` waiting in the channel's send queue. */
-class PendingSend<T> extends SendWaiter<T> {
-  readonly #resolve: () => void;
-  readonly #reject: (reason: unknown) => void;
-  readonly #signal: AbortSignal | undefined;
-
-  constructor(
-    value: T,
-    resolve: () => void,
-    reject: (reason: unknown) => void,
-    signal: AbortSignal | undefined,
-  ) {
-    super(value);
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#signal = signal;
-  }
-
-  accept(): void {
-    this.#signal?.removeEventListener("abort", this);
-    this.#resolve();
-  }
-
-  fail(reason: unknown): void {
-    this.#signal?.removeEventListener("abort", this);
-    this.#reject(sendClosedError(this.value, reason));
-  }
-
-  /** The abort listener (`{ once: true }`, so it removes itself). */
-  handleEvent(): void {
-    if (this.queue === null) return; // Settled already.
-    this.unlink();
-    this.#reject(this.#signal?.reason);
-  }
-}
-
-/** A `receive` waiting in the channel's receive queue. */
-class PendingReceive<T> extends ReceiveWaiter<T> {
-  readonly #resolve: (value: T) => void;
-  readonly #reject: (reason: unknown) => void;
-  readonly #signal: AbortSignal | undefined;
-
-  constructor(
-    resolve: (value: T) => void,
-    reject: (reason: unknown) => void,
-    signal: AbortSignal | undefined,
-  ) {
-    super();
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#signal = signal;
-  }
-
-  deliver(value: T): void {
-    this.#signal?.removeEventListener("abort", this);
-    this.#resolve(value);
-  }
-
-  end(reason: unknown): void {
-    this.#signal?.removeEventListener("abort", this);
-    this.#reject(receiveClosedError(reason));
-  }
-
-  /** The abort listener (`{ once: true }`, so it removes itself). */
-  handleEvent(): void {
-    if (this.queue === null) return; // Settled already.
-    this.unlink();
-    this.#reject(this.#signal?.reason);
   }
 }
 
