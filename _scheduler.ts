@@ -6,7 +6,11 @@
 import { Deque } from "./_deque.ts";
 import {
   ABORT,
+  CTRL_ANSWER_ID,
+  CTRL_ANSWER_RUN_US,
   CTRL_EPOCH,
+  CTRL_FAST_FN,
+  CTRL_FAST_ID,
   CTRL_RING,
   CTRL_RING_SIZE,
   CTRL_RUNNING,
@@ -14,6 +18,7 @@ import {
   CTRL_TAKEN,
   FATAL,
   LOAD_ERROR,
+  MODE_CALL,
   MODE_CHUNK,
   OK,
   READY,
@@ -83,6 +88,11 @@ export interface PoolStats {
 }
 
 const MAX_TASK_ID = 0x7fff_fff0;
+
+function isPrimitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === "number" || type === "string" || type === "boolean";
+}
 /** The most tasks a worker holds at once. */
 const MAX_HELD = 4096;
 /** The most tasks in one message. */
@@ -317,6 +327,20 @@ export class Scheduler implements WorkerHost {
         : tasks.slice(start, end);
       let defs: unknown[] | null = null;
       let transfer: Transferable[] | undefined;
+      const first = batch[0] as Task;
+      if (
+        batch.length === 1 && worker.inflight.length === 0 &&
+        first.mode === MODE_CALL && first.transfer === undefined &&
+        first.payload.length === 1 && worker.known.has(first.fnId) &&
+        isPrimitive(first.payload[0])
+      ) {
+        // The fast path (see _protocol.ts): the bare argument.
+        Atomics.store(worker.ctrl, CTRL_FAST_ID, first.id);
+        Atomics.store(worker.ctrl, CTRL_FAST_FN, first.fnId);
+        worker.post(first.payload as unknown[], EMPTY, true);
+        this.#held(worker, first);
+        continue;
+      }
       const message: unknown[] = [TASKS, null];
       for (const task of batch) {
         if (!worker.known.has(task.fnId)) {
@@ -602,6 +626,19 @@ export class Scheduler implements WorkerHost {
   };
 
   onMessage(worker: WorkerHandle, message: unknown[]): void {
+    if (typeof message !== "object") {
+      // The fast path (see _protocol.ts): a bare result.
+      worker.lastProgressAt = performance.now();
+      this.#answer(
+        worker,
+        Atomics.load(worker.ctrl, CTRL_ANSWER_ID),
+        OK,
+        message,
+        Atomics.load(worker.ctrl, CTRL_ANSWER_RUN_US) / 1000,
+      );
+      this.#afterAnswers(worker);
+      return;
+    }
     switch (message[0]) {
       case RESULTS:
         this.#onResults(worker, message);
@@ -634,52 +671,70 @@ export class Scheduler implements WorkerHost {
   #onResults(worker: WorkerHandle, results: unknown[]): void {
     worker.lastProgressAt = performance.now();
     for (let i = 1; i < results.length; i += RESULT_FIELDS) {
-      const task = worker.inflight.shift();
-      const id = results[i] as number;
-      if (task === undefined || task.id !== id) {
-        throw new Error(
-          `Internal error: worker ${worker.id} answered task ${id} out of order`,
-        );
-      }
-      const seq = worker.answered++;
-      const status = results[i + 1] as number;
-      if (task.worker !== worker || task.seq !== seq) {
-        // The record of a task taken back by another worker: it was skipped.
-        const at = worker.stolenSeqs.indexOf(seq);
-        if (at !== -1) worker.stolenSeqs.splice(at, 1);
-        continue;
-      }
-      if (status === SKIPPED) {
-        // Cancelled before it started.
-        worker.assigned--;
-        continue;
-      }
-      worker.assigned--;
-      worker.finished++;
-      if (worker.graceTaskId === id) this.#clearGrace(worker);
-      const runTimeMs = results[i + 3] as number;
-      this.#runTime.record(runTimeMs);
-      this.#avgRunMs = this.#avgRunMs === 0
-        ? runTimeMs || 1e-3
-        : this.#avgRunMs * 0.875 + runTimeMs * 0.125;
-      if (task.state === DONE) continue;
-      task.runTimeMs = runTimeMs;
-      const value = results[i + 2];
-      if (status === OK) {
-        this.#completed++;
-        if ((task.mode & MODE_CHUNK) === 0 && isWireMarker(value)) {
-          revive(value).then(
-            (revived) => task.settle(true, revived),
-            (error) => task.settle(false, error),
-          );
-        } else {
-          task.settle(true, value);
-        }
-      } else {
-        this.#failed++;
-        task.settle(false, deserializeError(value as SerializedError));
-      }
+      this.#answer(
+        worker,
+        results[i] as number,
+        results[i + 1] as number,
+        results[i + 2],
+        results[i + 3] as number,
+      );
     }
+    this.#afterAnswers(worker);
+  }
+
+  /** Takes one answer from a worker: its records come back in queue order. */
+  #answer(
+    worker: WorkerHandle,
+    id: number,
+    status: number,
+    value: unknown,
+    runTimeMs: number,
+  ): void {
+    const task = worker.inflight.shift();
+    if (task === undefined || task.id !== id) {
+      throw new Error(
+        `Internal error: worker ${worker.id} answered task ${id} out of order`,
+      );
+    }
+    const seq = worker.answered++;
+    if (task.worker !== worker || task.seq !== seq) {
+      // The record of a task taken back by another worker: it was skipped.
+      const at = worker.stolenSeqs.indexOf(seq);
+      if (at !== -1) worker.stolenSeqs.splice(at, 1);
+      return;
+    }
+    if (status === SKIPPED) {
+      // Cancelled before it started.
+      worker.assigned--;
+      return;
+    }
+    worker.assigned--;
+    worker.finished++;
+    if (worker.graceTaskId === id) this.#clearGrace(worker);
+    this.#runTime.record(runTimeMs);
+    this.#avgRunMs = this.#avgRunMs === 0
+      ? runTimeMs || 1e-3
+      : this.#avgRunMs * 0.875 + runTimeMs * 0.125;
+    if (task.state === DONE) return;
+    task.runTimeMs = runTimeMs;
+    if (status === OK) {
+      this.#completed++;
+      if ((task.mode & MODE_CHUNK) === 0 && isWireMarker(value)) {
+        revive(value).then(
+          (revived) => task.settle(true, revived),
+          (error) => task.settle(false, error),
+        );
+      } else {
+        task.settle(true, value);
+      }
+    } else {
+      this.#failed++;
+      task.settle(false, deserializeError(value as SerializedError));
+    }
+  }
+
+  /** After a batch of answers: retire, steal, dispatch, go idle. */
+  #afterAnswers(worker: WorkerHandle): void {
     if (
       worker.state === "ready" &&
       worker.finished >= this.config.maxTasksPerWorker

@@ -8,7 +8,11 @@ import { serializeError } from "./errors/serialize_error.ts";
 import { Deque } from "./_deque.ts";
 import {
   ABORT,
+  CTRL_ANSWER_ID,
+  CTRL_ANSWER_RUN_US,
   CTRL_EPOCH,
+  CTRL_FAST_FN,
+  CTRL_FAST_ID,
   CTRL_RING,
   CTRL_RING_SIZE,
   CTRL_RUNNING,
@@ -22,6 +26,7 @@ import {
   LOAD_ERROR,
   MODE_CHUNK,
   MODE_F64,
+  MODE_FAST,
   MODE_WIRE,
   OK,
   READY,
@@ -251,8 +256,31 @@ function pushResult(
   outboxMeta.push(fnId, mode);
 }
 
+function isPrimitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === "number" || type === "string" || type === "boolean";
+}
+
 function flush(): void {
   if (outbox.length === 1) return;
+  if (
+    outbox.length === 1 + RESULT_FIELDS && outbox[2] === OK &&
+    ((outboxMeta[1] as number) & MODE_FAST) !== 0 &&
+    outboxTransfer.length === 0 && isPrimitive(outbox[3])
+  ) {
+    // The fast path (see _protocol.ts): the bare result.
+    Atomics.store(ctrl, CTRL_ANSWER_ID, outbox[1] as number);
+    Atomics.store(
+      ctrl,
+      CTRL_ANSWER_RUN_US,
+      Math.min(0x7fffffff, Math.round((outbox[4] as number) * 1000)),
+    );
+    const value = outbox[3];
+    outbox.length = 1;
+    outboxMeta.length = 0;
+    post(value as unknown[]);
+    return;
+  }
   const results = outbox;
   const meta = outboxMeta;
   const transfer = outboxTransfer;
@@ -486,6 +514,19 @@ async function init(message: unknown[]): Promise<void> {
 
 function onMessage(event: MessageEvent): void {
   const message = event.data as unknown[];
+  if (typeof message !== "object") {
+    // The fast path (see _protocol.ts): a bare argument.
+    batches.push([
+      TASKS,
+      null,
+      Atomics.load(ctrl, CTRL_FAST_ID),
+      Atomics.load(ctrl, CTRL_FAST_FN),
+      [message],
+      MODE_FAST,
+    ]);
+    if (!running) void runLoop();
+    return;
+  }
   switch (message[0]) {
     case TASKS: {
       const defs = message[1] as unknown[] | null;

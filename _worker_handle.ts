@@ -150,9 +150,14 @@ export class WorkerHandle {
     this.worker.terminate();
   }
 
-  post(message: unknown[], transfer: Transferable[]): void {
+  /**
+   * Posts a message, or with `bare`, the first element of `message` alone
+   * (the fast path in _protocol.ts).
+   */
+  post(message: unknown[], transfer: Transferable[], bare = false): void {
     // An empty transfer list still costs Deno about a microsecond.
-    if (transfer.length === 0) this.worker.postMessage(message);
+    if (bare) this.worker.postMessage(message[0]);
+    else if (transfer.length === 0) this.worker.postMessage(message);
     else this.worker.postMessage(message, transfer);
   }
 }

@@ -851,3 +851,31 @@ Deno.test("map() over numbers keeps every value exact and falls back when result
   );
   assert.deepEqual(streamed, Array.from({ length: 500 }, (_, i) => -i));
 });
+
+Deno.test("the fast path for a lone primitive call keeps results, errors, cancellation and stats right", async () => {
+  await using pool = taskPool({ size: 1 });
+  // Sequential calls with one primitive argument take the fast path once the
+  // worker knows the function.
+  for (let i = 0; i < 50; i++) {
+    assert.equal(await pool.run("square", [i]), i * i);
+  }
+  assert.equal(
+    await pool.run((s: string) => s.toUpperCase(), ["fast"]),
+    "FAST",
+  );
+  assert.equal(
+    await pool.run((s: string) => s.toUpperCase(), ["path"]),
+    "PATH",
+  );
+  assert.equal(await pool.run((b: boolean) => !b, [true]), false);
+  // A result that is not a primitive goes back the normal way.
+  assert.deepEqual(await pool.run((n: number) => [n, n], [2]), [2, 2]);
+  assert.deepEqual(await pool.run((n: number) => ({ n }), [3]), { n: 3 });
+  // Errors too.
+  await assert.rejects(pool.run("fail", ["type"]), TypeError);
+  await assert.rejects(pool.run("fail", ["type"]), TypeError);
+  const stats = pool.stats;
+  assert.equal(stats.completed, 55);
+  assert.equal(stats.failed, 2);
+  assert.equal(stats.runTimeMs.count, 57);
+});
