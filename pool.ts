@@ -698,9 +698,9 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   /**
    * Runs a task on every item, in parallel, and resolves to the results in
    * input order, like Python's `Pool.map`. Items are sent in chunks (see
-   * {@linkcode MapOptions.chunkSize}). If any item fails, `map` rejects with
-   * the first failure in input order... of those that failed first in time,
-   * and the items still queued are cancelled.
+   * {@linkcode MapOptions.chunkSize}). If any item fails, `map` rejects
+   * with the error of the first chunk to fail (in completion order, as
+   * Python's does), and the chunks still queued are cancelled.
    *
    * All items are read and queued at once; for long or endless inputs use
    * {@linkcode WorkerPool.imap}, which bounds memory.
