@@ -6,38 +6,12 @@ import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 import type * as Tasks from "./testdata/tasks.ts";
 import { liveWorkerThreads } from "./_worker_handle.ts";
+import { flags, until } from "./_test_atomics.ts";
 
 const TASKS = new URL("./testdata/tasks.ts", import.meta.url);
 
 function taskPool(options: ConstructorParameters<typeof WorkerPool>[1] = {}) {
   return new WorkerPool<typeof Tasks>(TASKS, options);
-}
-
-function flags(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(16));
-}
-
-/** Waits (without blocking the event loop) until `flags[index]` is at least `value`. */
-async function until(
-  array: Int32Array,
-  index: number,
-  value: number,
-): Promise<void> {
-  while (true) {
-    const current = Atomics.load(array, index);
-    if (current >= value) return;
-    // A bounded wait re-checks the value even if a writer forgot to notify.
-    const result = Atomics.waitAsync(array, index, current, 50);
-    if (result.async) {
-      // waitAsync does not keep the event loop alive: hold a timer while waiting.
-      const keepAlive = setInterval(() => {}, 1000);
-      try {
-        await result.value;
-      } finally {
-        clearInterval(keepAlive);
-      }
-    }
-  }
 }
 
 Deno.test("WorkerPool.map() returns the notebook's squares in input order", async () => {

@@ -1,6 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // This module is browser compatible.
 
+import { parseCapacity } from "./_capacity.ts";
 import { registerChannelInternals } from "./_channel_internals.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 import {
@@ -214,26 +215,7 @@ export class Channel<T>
    * @throws {RangeError} If the capacity is not a non-negative safe integer.
    */
   constructor(capacity: number | ChannelOptions = 0) {
-    let size: unknown;
-    if (typeof capacity === "number") {
-      size = capacity;
-    } else if (typeof capacity === "object" && capacity !== null) {
-      size = capacity.capacity ?? 0;
-    } else {
-      throw new TypeError(
-        `Cannot create Channel as the argument must be a number or an options object: received ${typeof capacity}`,
-      );
-    }
-    if (typeof size !== "number") {
-      throw new TypeError(
-        `Cannot create Channel as 'capacity' must be a number: received ${typeof size}`,
-      );
-    }
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new RangeError(
-        `Cannot create Channel as 'capacity' must be a non-negative integer: received ${size}`,
-      );
-    }
+    const size = parseCapacity("Channel", capacity);
     this.#capacity = size;
     this.#buffer = new RingBuffer(Math.min(size, INITIAL_BUFFER_LIMIT));
   }

@@ -1,5 +1,6 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
+import { parseCapacity } from "./_capacity.ts";
 import { kToWire, registerReviver, type WireForm } from "../_wire.ts";
 import type {
   ChannelOptions,
@@ -178,26 +179,7 @@ export class WorkerChannel<T>
       adopting = undefined;
       return;
     }
-    let size: unknown;
-    if (typeof capacity === "number") {
-      size = capacity;
-    } else if (typeof capacity === "object" && capacity !== null) {
-      size = capacity.capacity ?? 0;
-    } else {
-      throw new TypeError(
-        `Cannot create WorkerChannel as the argument must be a number or an options object: received ${typeof capacity}`,
-      );
-    }
-    if (typeof size !== "number") {
-      throw new TypeError(
-        `Cannot create WorkerChannel as 'capacity' must be a number: received ${typeof size}`,
-      );
-    }
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new RangeError(
-        `Cannot create WorkerChannel as 'capacity' must be a non-negative integer: received ${size}`,
-      );
-    }
+    const size = parseCapacity("WorkerChannel", capacity);
     const core = new OwnerCore<T>(size);
     this.#core = core;
     owned.set(core.id, new WeakRef(this as WorkerChannel<unknown>));
