@@ -749,7 +749,7 @@ export class Scheduler implements WorkerHost {
     this.#dispatch();
     if (this.#roomWaiters.length > 0) this.#wakeRoom();
     if (worker.inflight.length === 0) {
-      worker.idleSince = performance.now();
+      worker.idleSince = worker.lastProgressAt;
       this.#armIdle();
     }
     this.#afterChange();

@@ -250,8 +250,9 @@ function pushResult(
   runTimeMs: number,
   fnId: number,
   mode: number,
+  startedAt?: number,
 ): void {
-  if (outbox.length === 1) outboxSince = performance.now() - runTimeMs;
+  if (outbox.length === 1) outboxSince = startedAt ?? performance.now();
   outbox.push(id, status, value, runTimeMs);
   outboxMeta.push(fnId, mode);
 }
@@ -471,7 +472,7 @@ async function runLoop(): Promise<void> {
     currentId = 0;
     if (cancelled.size > 0) cancelled.delete(id);
     const end = performance.now();
-    pushResult(id, status, value, end - start, fnId, mode);
+    pushResult(id, status, value, end - start, fnId, mode, start);
     // Results of short tasks travel together; a result that took a while, or
     // one that waited a while for company, goes at once.
     if (
