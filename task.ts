@@ -101,7 +101,7 @@ export function currentTask(): TaskContext {
 const kTransfer: unique symbol = Symbol.for("@seed/concurrency/transfer");
 
 /** A task result wrapped by {@linkcode transfer}. */
-export interface Transferred<T> {
+interface Transferred<T> {
   /** The result. */
   readonly value: T;
   /** The objects to move to the caller instead of copying. */

@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 import { Deque } from "../_deque.ts";
-import { kToWire, registerReviver, type WireForm } from "../_wire.ts";
+import { kToWire, registerReviver } from "../_wire.ts";
 import { WorkerCrashedError } from "../errors/worker_crashed_error.ts";
 import type { ChannelReceiveOptions, ChannelSendOptions } from "./channel.ts";
 import {
@@ -585,7 +585,7 @@ export class PipeEnd<TSend, TReceive = TSend>
    * @throws {TypeError} If the end was passed already, or has been used in
    *   this thread.
    */
-  [kToWire](): WireForm {
+  [kToWire](): { type: string; data: unknown; transfer?: Transferable[] } {
     if (this.#state === "moved") {
       throw new TypeError(
         "Cannot pass the pipe end to a worker as it was passed already: an end can be passed once (its new holder may pass it on)",

@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 import { parseCapacity } from "./_capacity.ts";
-import { kToWire, registerReviver, type WireForm } from "../_wire.ts";
+import { kToWire, registerReviver } from "../_wire.ts";
 import type {
   ChannelOptions,
   ChannelReceiveOptions,
@@ -440,7 +440,7 @@ export class WorkerChannel<T>
    * @returns The wire form: the channel's id, capacity and state, and a
    *   port to its owner, which is transferred.
    */
-  [kToWire](): WireForm {
+  [kToWire](): { type: string; data: unknown; transfer?: Transferable[] } {
     const { data, transfer } = this.#core.toWire();
     return { type: WIRE_TYPE, data, transfer };
   }
