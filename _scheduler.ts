@@ -294,6 +294,16 @@ export class Scheduler implements WorkerHost {
     const now = performance.now();
     let weight = 0;
     while (room > 0 && weight < MAX_BATCH_ITEMS && this.#queue.length > 0) {
+      const head = this.#queue.peek() as Task;
+      if (
+        head.state === QUEUED && head.transfer !== undefined &&
+        (worker.inflight.length > 0 || tasks.length > 0)
+      ) {
+        // What a task transfers cannot be taken back or re-sent: it goes
+        // only to an idle worker, so that it never waits behind another task
+        // that could crash or stall its worker.
+        break;
+      }
       const task = this.#queue.shift() as Task;
       if (task.state !== QUEUED) continue;
       this.#queued--;
