@@ -583,8 +583,8 @@ export class Scheduler implements WorkerHost {
 
   /**
    * Whether one more worker would help: the pending work would outlast its
-   * start, or a worker holding unstarted tasks has not answered for as long
-   * as a start costs (its task is long, or waits for another task).
+   * start, or a busy worker has not answered for as long as a start costs
+   * while tasks wait (its task is long, or waits for another task).
    */
   #worthSpawning(live: number): boolean {
     const pending = this.#pending();
@@ -600,11 +600,15 @@ export class Scheduler implements WorkerHost {
     return false;
   }
 
+  /**
+   * Whether some worker has held work without answering for as long as a
+   * start costs (called only while tasks wait, in the queue or in a worker).
+   */
   #stalled(): boolean {
     const now = performance.now();
     for (const worker of this.#workers) {
       if (
-        worker.state === "ready" && this.#backlog(worker) > 0 &&
+        worker.state === "ready" && worker.inflight.length > 0 &&
         now - worker.lastProgressAt > this.#spawnCostMs
       ) {
         return true;

@@ -7,6 +7,7 @@ import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 import type * as Tasks from "./testdata/tasks.ts";
 import { liveWorkerThreads } from "./_worker_handle.ts";
 import { flags, until } from "./_test_atomics.ts";
+import { WorkerChannel } from "./channels/worker_channel.ts";
 
 const TASKS = new URL("./testdata/tasks.ts", import.meta.url);
 
@@ -844,4 +845,24 @@ Deno.test("the fast path for a lone primitive call keeps results, errors, cancel
   assert.equal(stats.completed, 55);
   assert.equal(stats.failed, 2);
   assert.equal(stats.runTimeMs.count, 57);
+});
+
+Deno.test("a producer and a consumer sharing a WorkerChannel run side by side in one pool", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const channel = new WorkerChannel<number>(2);
+  const producer = pool.run(async (q: WorkerChannel<number>) => {
+    for (let i = 0; i < 20; i++) await q.send(i);
+    q.close();
+    return "sent";
+  }, [channel]);
+  const consumer = pool.run(async (q: WorkerChannel<number>) => {
+    const got: number[] = [];
+    for await (const item of q) got.push(item);
+    return got;
+  }, [channel]);
+  assert.deepEqual(await Promise.all([producer, consumer]), [
+    "sent",
+    Array.from({ length: 20 }, (_, i) => i),
+  ]);
+  assert.equal(pool.stats.workers, 2);
 });

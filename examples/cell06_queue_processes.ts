@@ -18,23 +18,22 @@
 //
 // The notebook's processes reach `q` as a global, which works only where
 // processes are forked, and its consumer has the same race as the thread
-// version. Here the channel is passed to each task as an argument, each task
-// runs in a worker of its own (one pool per role, as one Process each: they
-// wait on each other, so neither may queue behind the other), the producer
-// closes the channel when it is done, and the consumer prints from its worker
-// until then.
+// version. Here the channel is passed to each task as an argument, the two
+// tasks run in two workers of one pool (a task that receives a channel goes to
+// an idle worker, so neither can queue behind the other), the producer closes
+// the channel when it is done, and the consumer prints from its worker until
+// then.
 import { WorkerPool } from "../mod.ts";
 import { WorkerChannel } from "../channels/mod.ts";
 
-await using producers = new WorkerPool({ size: 1 });
-await using consumers = new WorkerPool({ size: 1 });
+await using pool = new WorkerPool({ size: 2 });
 const q = new WorkerChannel<number>(2);
 
-const p1 = producers.run(async (q: WorkerChannel<number>) => {
+const p1 = pool.run(async (q: WorkerChannel<number>) => {
   for (let i = 0; i < 5; i++) await q.send(i);
   q.close();
 }, [q]);
-const p2 = consumers.run(async (q: WorkerChannel<number>) => {
+const p2 = pool.run(async (q: WorkerChannel<number>) => {
   for await (const item of q) console.log(`Consumed ${item}`);
 }, [q]);
 
