@@ -92,9 +92,10 @@ const forget = new FinalizationRegistry<string>((id) => {
  *
  * Tasks that wait on each other through a channel (a producer blocked on a
  * full channel, a consumer waiting for values) must run at the same time, in
- * different workers: a pool may queue a task behind another on the same
- * worker, so give each such task a worker of its own, for example one pool
- * per role as below.
+ * different workers. A task that receives a channel goes only to an idle
+ * worker (what it transfers cannot be moved later), and the pool adds a
+ * worker when a busy one stays silent while tasks wait, so one pool with room
+ * for both runs them side by side.
  *
  * @example Producer and consumer in two workers
  * ```ts
@@ -102,16 +103,13 @@ const forget = new FinalizationRegistry<string>((id) => {
  * import { WorkerPool } from "@seed/concurrency";
  * import assert from "node:assert/strict";
  *
- * // One pool per role: the two tasks wait on each other, so each needs a
- * // worker of its own for as long as it runs.
- * await using producers = new WorkerPool({ size: 1 });
- * await using consumers = new WorkerPool({ size: 1 });
+ * await using pool = new WorkerPool({ size: 2 });
  * const channel = new WorkerChannel<number>(2);
- * const producer = producers.run(async (channel: WorkerChannel<number>) => {
+ * const producer = pool.run(async (channel: WorkerChannel<number>) => {
  *   for (let i = 0; i < 5; i++) await channel.send(i);
  *   channel.close();
  * }, [channel]);
- * const consumer = consumers.run(async (channel: WorkerChannel<number>) => {
+ * const consumer = pool.run(async (channel: WorkerChannel<number>) => {
  *   const received: number[] = [];
  *   for await (const value of channel) received.push(value);
  *   return received;
