@@ -76,19 +76,19 @@ export function toWire(value: Wireable, transfer: Transferable[]): WireMarker {
 }
 
 /**
- * Returns `values` with every top-level wireable replaced by its marker, or
- * `undefined` when none is wireable (the common case, which allocates nothing).
+ * Returns `values` with every top-level wireable replaced by its marker, and
+ * what the markers transfer; `undefined` when none is wireable (the common
+ * case, which allocates nothing).
  */
 export function encodeAll(
   values: readonly unknown[],
-  transfer: Transferable[],
-): unknown[] | undefined {
-  let out: unknown[] | undefined;
+): { values: unknown[]; transfer: Transferable[] } | undefined {
+  let out: { values: unknown[]; transfer: Transferable[] } | undefined;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (isWireable(value)) {
-      out ??= values.slice();
-      out[i] = toWire(value, transfer);
+      out ??= { values: values.slice(), transfer: [] };
+      out.values[i] = toWire(value, out.transfer);
     }
   }
   return out;

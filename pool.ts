@@ -596,13 +596,46 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
       : [...options.transfer];
     let payload = list;
     let mode = MODE_CALL;
-    const extra: Transferable[] = [];
-    const encoded = encodeAll(list, extra);
+    const encoded = encodeAll(list);
     if (encoded !== undefined) {
-      payload = encoded;
+      payload = encoded.values;
       mode |= MODE_WIRE;
-      if (extra.length > 0) transfer = [...(transfer ?? []), ...extra];
+      if (encoded.transfer.length > 0) {
+        transfer = [...(transfer ?? []), ...encoded.transfer];
+      }
     }
+    if (scheduler.full) {
+      this.#startWhenRoom(fnId, payload, mode, transfer, signal, sink, tag);
+      return;
+    }
+    const queued = new Task(
+      scheduler.newTaskId(),
+      fnId,
+      payload,
+      mode,
+      transfer,
+      signal,
+      sink,
+      tag,
+      this.#cancel,
+    );
+    if (sink === FUTURE_SINK) {
+      (tag as Future<unknown>)._onCancel((r) => this.#cancel(queued, r));
+    }
+    scheduler.enqueue(queued);
+  }
+
+  /** Backpressure: waits for room in the queue, then queues the task. */
+  #startWhenRoom(
+    fnId: number,
+    payload: unknown[],
+    mode: number,
+    transfer: Transferable[] | undefined,
+    signal: AbortSignal | undefined,
+    sink: TaskSink,
+    tag: unknown,
+  ): void {
+    const scheduler = this.#scheduler;
     const create = () =>
       new Task(
         scheduler.newTaskId(),
@@ -615,15 +648,6 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
         tag,
         this.#cancel,
       );
-    if (!scheduler.full) {
-      const t = create();
-      if (sink === FUTURE_SINK) {
-        (tag as Future<unknown>)._onCancel((r) => this.#cancel(t, r));
-      }
-      scheduler.enqueue(t);
-      return;
-    }
-    // Backpressure: wait for room, then queue.
     if (sink === FUTURE_SINK) {
       const future = tag as Future<unknown>;
       const abort = new AbortController();
@@ -633,15 +657,16 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
         : AbortSignal.any([signal, abort.signal]);
       scheduler.waitForRoom(waitSignal).then(() => {
         if (future.done) return;
-        const t = create();
-        future._onCancel((r) => this.#cancel(t, r));
-        scheduler.enqueue(t);
+        const task = create();
+        future._onCancel((r) => this.#cancel(task, r));
+        scheduler.enqueue(task);
       }, (reason) => future._settle(false, reason));
       return;
     }
     scheduler.waitForRoom(signal).then(
       () => scheduler.enqueue(create()),
-      (reason) => sink.settle(create(), false, reason),
+      // No task was made: reject the caller's promise directly.
+      (reason) => (tag as { reject(reason: unknown): void }).reject(reason),
     );
   }
 
