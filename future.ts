@@ -24,7 +24,12 @@
  * @module
  */
 
-import { Deque } from "./_deque.ts";
+import {
+  onFutureCancel,
+  registerFutureInternals,
+  settleFuture,
+} from "./_future_internals.ts";
+import { RingBuffer } from "./_ring_buffer.ts";
 
 /** The states of a {@linkcode Future}. A future settles once. */
 export type FutureState = "pending" | "fulfilled" | "rejected" | "cancelled";
@@ -82,6 +87,18 @@ export interface FutureController<T> {
  * ```
  */
 export class Future<T> implements PromiseLike<T> {
+  static {
+    registerFutureInternals({
+      settle: (future, ok, value) =>
+        ok
+          ? future.#settle("fulfilled", value, undefined)
+          : future.#settle("rejected", undefined, value),
+      onCancel: (future, canceller) => {
+        future.#canceller = canceller;
+      },
+    });
+  }
+
   #state: FutureState = "pending";
   #value: T | undefined = undefined;
   #error: unknown = undefined;
@@ -126,16 +143,22 @@ export class Future<T> implements PromiseLike<T> {
     }
   }
 
-  /** @internal Settles the future; returns false if it had settled already. */
+  /**
+   * @internal
+   * @deprecated internal, removed when the new pool core lands: use
+   * `settleFuture()` from `_future_internals.ts`.
+   */
   _settle(ok: boolean, value: unknown): boolean {
-    return ok
-      ? this.#settle("fulfilled", value as T, undefined)
-      : this.#settle("rejected", undefined, value);
+    return settleFuture(this, ok, value);
   }
 
-  /** @internal Sets the canceller. */
+  /**
+   * @internal
+   * @deprecated internal, removed when the new pool core lands: use
+   * `onFutureCancel()` from `_future_internals.ts`.
+   */
   _onCancel(canceller: Canceller): void {
-    this.#canceller = canceller;
+    onFutureCancel(this, canceller);
   }
 
   #settle(state: FutureState, value: T | undefined, error: unknown): boolean {
@@ -390,9 +413,9 @@ export function asCompleted<T>(
     value: undefined,
     done: true,
   });
-  const settled = new Deque<Future<T>>();
+  const settled = new RingBuffer<Future<T>>();
   // Several `next()` calls may wait at once; each gets its own promise.
-  const waiters = new Deque<Waiter>();
+  const waiters = new RingBuffer<Waiter>();
   const unique = new Set(futures);
   let remaining = unique.size;
   let finished = false;

@@ -9,6 +9,7 @@ import {
   type ReturnWhen,
   wait,
 } from "./future.ts";
+import { onFutureCancel, settleFuture } from "./_future_internals.ts";
 
 /** A pending future with the controller that settles it. */
 function deferred<T>(): { future: Future<T>; controller: FutureController<T> } {
@@ -123,11 +124,33 @@ Deno.test("Future settles once: the first of resolve, reject and cancel wins", a
     await assert.rejects(Promise.resolve(future), (e) => e === reason);
   });
 
-  await t.step("the internal _settle() reports whether it settled", () => {
+  await t.step("settleFuture() reports whether it settled", () => {
     const future = new Future<number>();
-    assert.equal(future._settle(true, 5), true);
-    assert.equal(future._settle(false, new Error("late")), false);
+    assert.equal(settleFuture(future, true, 5), true);
+    assert.equal(settleFuture(future, false, new Error("late")), false);
     assert.equal(future.value, 5);
+  });
+
+  await t.step("settleFuture() rejects with the value when not ok", () => {
+    const future = new Future<number>();
+    const error = new Error("failed");
+    assert.equal(settleFuture(future, false, error), true);
+    assert.equal(future.state, "rejected");
+    assert.equal(future.error, error);
+  });
+
+  // Deprecated: remove with `_settle` and `_onCancel` when the new pool core
+  // lands.
+  await t.step("the deprecated _settle() and _onCancel() still work", () => {
+    const settled = new Future<number>();
+    assert.equal(settled._settle(true, 5), true);
+    assert.equal(settled._settle(false, new Error("late")), false);
+    assert.equal(settled.value, 5);
+    const calls: unknown[] = [];
+    const cancelled = new Future<number>();
+    cancelled._onCancel((r) => calls.push(r));
+    cancelled.cancel("why");
+    assert.deepEqual(calls, ["why"]);
   });
 });
 
@@ -253,10 +276,11 @@ Deno.test("Future.cancel() cancels once and calls the canceller with the reason"
     assert.equal(calls[0], reason);
   });
 
-  await t.step("calls the canceller set by the internal _onCancel()", () => {
+  await t.step("calls the canceller set last by onFutureCancel()", () => {
     const calls: unknown[] = [];
     const future = new Future<number>();
-    future._onCancel((r) => calls.push(r));
+    onFutureCancel(future, () => calls.push("replaced"));
+    onFutureCancel(future, (r) => calls.push(r));
     future.cancel("why");
     assert.deepEqual(calls, ["why"]);
   });
