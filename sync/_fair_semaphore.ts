@@ -7,7 +7,8 @@
 // Semaphore their FIFO order and keeps RwLock writers (which ask for every
 // permit) from being starved by a stream of readers (which ask for one).
 
-import { Waiter, type WaiterOwner, WaitQueue } from "./_wait_queue.ts";
+import { List } from "../_list.ts";
+import { Waiter, type WaiterOwner } from "./_wait_queue.ts";
 
 /**
  * A held share of a {@linkcode FairSemaphore}: the guard object handed out by
@@ -43,7 +44,7 @@ export class FairSemaphore implements WaiterOwner<Permit> {
   /** Upper bound of {@linkcode FairSemaphore.permits}. */
   readonly max: number;
   /** Waiters in arrival order. */
-  readonly queue: WaitQueue<Permit> = new WaitQueue();
+  readonly queue: List<Waiter<Permit>> = new List();
 
   constructor(permits: number, max: number = permits) {
     this.permits = permits;

@@ -1,11 +1,13 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // Internal: the FIFO waiter queue shared by every primitive in `sync/`.
 //
-// A waiter is one pending promise plus its place in an intrusive, doubly
-// linked list, so that push, shift and removal of an aborted waiter from the
-// middle are all O(1) and allocate nothing beyond the waiter itself. The
-// waiter is its own abort listener (`handleEvent`), so waiting with a signal
-// allocates no closure either.
+// A waiter is one pending promise plus its place in the library's intrusive
+// list (`../_list.ts`): it is the list node itself, so that push, shift and
+// removal of an aborted waiter from the middle are all O(1) and allocate
+// nothing beyond the waiter itself. The waiter is its own abort listener
+// (`handleEvent`), so waiting with a signal allocates no closure either.
+
+import { List, ListNode } from "../_list.ts";
 
 /** Listener options shared by every wait, so that a wait allocates none. */
 export const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
@@ -20,14 +22,11 @@ export interface WaiterOwner<T> {
   abortWaiter(waiter: Waiter<T>): void;
 }
 
-/** One pending wait: a promise, its settle functions and its queue links. */
-export class Waiter<T> {
-  /** Previous waiter in the queue, towards the head. */
-  prev: Waiter<T> | undefined = undefined;
-  /** Next waiter in the queue, towards the tail. */
-  next: Waiter<T> | undefined = undefined;
-  /** Whether the waiter is linked into a queue. */
-  queued = false;
+/**
+ * One pending wait: a promise and its settle functions; as a list node, its
+ * place in a queue (`linked` says whether it is in one).
+ */
+export class Waiter<T> extends ListNode {
   /** Number of permits asked for, or any per-waiter number (arrival index). */
   readonly weight: number;
   /** The primitive told when the signal aborts. */
@@ -50,6 +49,7 @@ export class Waiter<T> {
     signal: AbortSignal | undefined,
     weight: number,
   ) {
+    super();
     this.owner = owner;
     this.signal = signal;
     this.weight = weight;
@@ -107,56 +107,12 @@ export class Waiter<T> {
 }
 
 /**
- * An intrusive FIFO list of waiters with O(1) push, shift and remove. As a
+ * A FIFO list of waiters with O(1) push, shift and remove. As a
  * {@linkcode WaiterOwner} it removes and rejects an aborted waiter; a
  * primitive that must hand on something after an abort overrides
  * {@linkcode WaitQueue.abortWaiter} or uses its own owner.
  */
-export class WaitQueue<T> implements WaiterOwner<T> {
-  /** The oldest waiter, or `undefined` when the queue is empty. */
-  head: Waiter<T> | undefined = undefined;
-  #tail: Waiter<T> | undefined = undefined;
-  /** Number of queued waiters. */
-  size = 0;
-
-  /** Appends a waiter at the tail. */
-  push(waiter: Waiter<T>): void {
-    const tail = this.#tail;
-    waiter.queued = true;
-    waiter.prev = tail;
-    waiter.next = undefined;
-    if (tail === undefined) this.head = waiter;
-    else tail.next = waiter;
-    this.#tail = waiter;
-    this.size++;
-  }
-
-  /** Unlinks and returns the head waiter, if any. */
-  shift(): Waiter<T> | undefined {
-    const waiter = this.head;
-    if (waiter !== undefined) this.remove(waiter);
-    return waiter;
-  }
-
-  /**
-   * Unlinks a waiter from anywhere in the queue.
-   *
-   * @returns `false` if the waiter was not queued (already taken off).
-   */
-  remove(waiter: Waiter<T>): boolean {
-    if (!waiter.queued) return false;
-    const { prev, next } = waiter;
-    if (prev === undefined) this.head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    waiter.queued = false;
-    waiter.prev = undefined;
-    waiter.next = undefined;
-    this.size--;
-    return true;
-  }
-
+export class WaitQueue<T> extends List<Waiter<T>> implements WaiterOwner<T> {
   /** Removes an aborted waiter and rejects it with its signal's reason. */
   abortWaiter(waiter: Waiter<T>): void {
     if (this.remove(waiter)) waiter.reject(waiter.signal?.reason);

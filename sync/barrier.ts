@@ -215,7 +215,11 @@ export class Barrier {
     }
     // The last party: a waiter whose signal aborted in this same tick,
     // before its listener ran, breaks the barrier instead of passing it.
-    for (let waiter = queue.head; waiter !== undefined; waiter = waiter.next) {
+    for (
+      let waiter = queue.head;
+      waiter !== undefined;
+      waiter = waiter.next as Waiter<number> | undefined
+    ) {
       if (waiter.aborting) {
         const reason = waiter.signal?.reason;
         queue.remove(waiter);
