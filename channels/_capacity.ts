@@ -7,6 +7,8 @@
  * @module
  */
 
+import { describe } from "../errors/_describe.ts";
+
 /**
  * Validates a capacity argument.
  *
@@ -25,17 +27,23 @@ export function parseCapacity(kind: string, capacity: unknown): number {
     size = (capacity as { capacity?: unknown }).capacity ?? 0;
   } else {
     throw new TypeError(
-      `Cannot create ${kind} as the argument must be a number or an options object: received ${typeof capacity}`,
+      `Cannot create ${kind} as the argument must be a number or an options object: received ${
+        describe(capacity)
+      }`,
     );
   }
   if (typeof size !== "number") {
     throw new TypeError(
-      `Cannot create ${kind} as 'capacity' must be a number: received ${typeof size}`,
+      `Cannot create ${kind} as 'capacity' must be a number: received ${
+        describe(size)
+      }`,
     );
   }
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new RangeError(
-      `Cannot create ${kind} as 'capacity' must be a non-negative integer: received ${size}`,
+      `Cannot create ${kind} as 'capacity' must be a non-negative integer: received ${
+        describe(size)
+      }`,
     );
   }
   return size;

@@ -3,42 +3,47 @@
 
 /**
  * Internal: the access `select` needs to a channel's wait queues, which the
- * `Channel` class keeps in private fields. `Channel` registers these
- * functions from a static block when its module loads, so the queues stay
- * out of its public type.
+ * `Channel` class keeps in private fields. `Channel` registers these from
+ * its static block; see `../_internals.ts` for the pattern.
  *
  * @module
  */
 
 import type { Channel } from "./channel.ts";
 import type { ReceiveWaiter, SendWaiter } from "./_waiters.ts";
+import { Internals } from "../_internals.ts";
 
-/** Functions that reach into a channel's private state. */
+/** What `Channel` registers. */
 export interface ChannelInternals {
-  /**
-   * Puts `waiter` at the back of the channel's receive queue. Only valid
-   * when a receive would have to wait (nothing buffered, no waiting sender,
-   * channel open).
-   */
+  /** See {@linkcode addReceiver}. */
   addReceiver<T>(channel: Channel<T>, waiter: ReceiveWaiter<T>): void;
-  /**
-   * Puts `waiter` at the back of the channel's send queue. Only valid when a
-   * send would have to wait (no waiting receiver, buffer full, channel open).
-   */
+  /** See {@linkcode addSender}. */
   addSender<T>(channel: Channel<T>, waiter: SendWaiter<T>): void;
 }
 
-let registered: ChannelInternals | undefined;
+const internals = new Internals<ChannelInternals>("Channel");
 
-/** Called once by `Channel`'s static block. */
-export function registerChannelInternals(internals: ChannelInternals): void {
-  registered = internals;
+/** Called once, by `Channel`'s static block. */
+export function registerChannelInternals(impl: ChannelInternals): void {
+  internals.register(impl);
 }
 
-/** The functions `Channel` registered. */
-export function channelInternals(): ChannelInternals {
-  if (registered === undefined) {
-    throw new Error("Cannot reach channel internals as Channel is not loaded");
-  }
-  return registered;
+/**
+ * Puts `waiter` at the back of the channel's receive queue. Only valid when
+ * a receive would have to wait (nothing buffered, no waiting sender, channel
+ * open).
+ */
+export function addReceiver<T>(
+  channel: Channel<T>,
+  waiter: ReceiveWaiter<T>,
+): void {
+  internals.get().addReceiver(channel, waiter);
+}
+
+/**
+ * Puts `waiter` at the back of the channel's send queue. Only valid when a
+ * send would have to wait (no waiting receiver, buffer full, channel open).
+ */
+export function addSender<T>(channel: Channel<T>, waiter: SendWaiter<T>): void {
+  internals.get().addSender(channel, waiter);
 }

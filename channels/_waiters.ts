@@ -2,16 +2,17 @@
 // This module is browser compatible.
 
 /**
- * Internal: the wait queues shared by `Channel` and `select`.
+ * Internal: the waits in the queues of `Channel`, `select`, `WorkerChannel`
+ * owners and pipe ends.
  *
- * A wait is a node in an intrusive doubly linked list, so joining the queue,
- * leaving it at the front and leaving it from the middle (an abort, or a
- * `select` whose other case won) are all O(1) and allocate nothing beyond the
- * node itself.
+ * A wait is a node of the library's intrusive list (`../_list.ts`), so
+ * joining a queue, leaving it at the front and leaving it from the middle
+ * (an abort, or a `select` whose other case won) are all O(1) and allocate
+ * nothing beyond the node itself.
  *
  * ```
- *   Channel ── receivers: WaiterQueue<ReceiveWaiter> ── node ⇄ node ⇄ node
- *          └── senders:   WaiterQueue<SendWaiter>    ── node ⇄ node
+ *   Channel ── receivers: List<ReceiveWaiter> ── node ⇄ node ⇄ node
+ *          └── senders:   List<SendWaiter>    ── node ⇄ node
  * ```
  *
  * The channel matches a node by taking it off the front of its queue and
@@ -22,70 +23,8 @@
  * @module
  */
 
+import { type List, ListNode } from "../_list.ts";
 import { ChannelClosedError } from "../errors/channel_closed_error.ts";
-
-/** A node of a {@linkcode WaiterQueue}. */
-export class WaiterNode {
-  /** The previous node, towards the front. */
-  prev: WaiterNode | null = null;
-  /** The next node, towards the back. */
-  next: WaiterNode | null = null;
-  /** The queue this node is in, or `null` when it is in none. */
-  queue: WaiterQueue<WaiterNode> | null = null;
-
-  /** Leaves the queue this node is in; does nothing when it is in none. */
-  unlink(): void {
-    if (this.queue !== null) this.queue.remove(this);
-  }
-}
-
-/**
- * A FIFO queue of waiting nodes with O(1) `push`, `shift` and `remove`.
- *
- * @typeParam N The node type.
- */
-export class WaiterQueue<N extends WaiterNode> {
-  #head: WaiterNode | null = null;
-  #tail: WaiterNode | null = null;
-  #length = 0;
-
-  /** The number of nodes in the queue. */
-  get length(): number {
-    return this.#length;
-  }
-
-  /** Appends `node` at the back. It must not be in a queue already. */
-  push(node: N): void {
-    node.queue = this as WaiterQueue<WaiterNode>;
-    node.prev = this.#tail;
-    node.next = null;
-    if (this.#tail === null) this.#head = node;
-    else this.#tail.next = node;
-    this.#tail = node;
-    this.#length++;
-  }
-
-  /** Removes and returns the front node, or `undefined` when empty. */
-  shift(): N | undefined {
-    const node = this.#head;
-    if (node === null) return undefined;
-    this.remove(node);
-    return node as N;
-  }
-
-  /** Removes `node`, which must be in this queue. */
-  remove(node: WaiterNode): void {
-    const { prev, next } = node;
-    if (prev === null) this.#head = next;
-    else prev.next = next;
-    if (next === null) this.#tail = prev;
-    else next.prev = prev;
-    node.prev = null;
-    node.next = null;
-    node.queue = null;
-    this.#length--;
-  }
-}
 
 /**
  * A waiting receive: `Channel.receive()`, an iterator's `next()`, or a
@@ -93,7 +32,7 @@ export class WaiterQueue<N extends WaiterNode> {
  *
  * @typeParam T The channel's value type.
  */
-export abstract class ReceiveWaiter<T> extends WaiterNode {
+export abstract class ReceiveWaiter<T> extends ListNode {
   /** Hands `value` over. The node has already left its queue. */
   abstract deliver(value: T): void;
   /**
@@ -110,7 +49,7 @@ export abstract class ReceiveWaiter<T> extends WaiterNode {
  *
  * @typeParam T The channel's value type.
  */
-export abstract class SendWaiter<T> extends WaiterNode {
+export abstract class SendWaiter<T> extends ListNode {
   /** The value to send. */
   readonly value: T;
 
@@ -132,6 +71,124 @@ export abstract class SendWaiter<T> extends WaiterNode {
    */
   abstract fail(reason: unknown): void;
 }
+
+// ---- this thread's own calls ----------------------------------------------
+//
+// The standard cancellation: an abort while waiting leaves the queue and
+// rejects with `signal.reason`; an abort after the wait was served is
+// ignored (the node has left its queue, so `unlink()` finds nothing).
+
+const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
+
+/**
+ * Queues a `send` of this thread at the back of `senders` and waits until
+ * the value is taken.
+ *
+ * @param copy The value to deliver (a copy, or the value itself).
+ * @param original The caller's value, for the error if the channel closes.
+ * @param signal Not aborted yet; aborting it abandons the send.
+ */
+export function waitToSend<T>(
+  senders: List<SendWaiter<T>>,
+  copy: T,
+  original: T,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const waiter = new LocalSend(copy, original, resolve, reject, signal);
+    senders.push(waiter);
+    signal?.addEventListener("abort", waiter, ONCE);
+  });
+}
+
+/**
+ * Queues a `receive` of this thread at the back of `receivers` and waits
+ * for a value.
+ *
+ * @param signal Not aborted yet; aborting it abandons the receive.
+ */
+export function waitToReceive<T>(
+  receivers: List<ReceiveWaiter<T>>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const waiter = new LocalReceive(resolve, reject, signal);
+    receivers.push(waiter);
+    signal?.addEventListener("abort", waiter, ONCE);
+  });
+}
+
+/** A `send` of this thread waiting in a send queue. */
+class LocalSend<T> extends SendWaiter<T> {
+  readonly #original: T;
+  readonly #resolve: () => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(
+    copy: T,
+    original: T,
+    resolve: () => void,
+    reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super(copy);
+    this.#original = original;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+  }
+
+  accept(): void {
+    this.#signal?.removeEventListener("abort", this);
+    this.#resolve();
+  }
+
+  fail(reason: unknown): void {
+    this.#signal?.removeEventListener("abort", this);
+    this.#reject(sendClosedError(this.#original, reason));
+  }
+
+  /** The abort listener (`{ once: true }`, so it removes itself). */
+  handleEvent(): void {
+    if (this.unlink()) this.#reject(this.#signal?.reason);
+  }
+}
+
+/** A `receive` of this thread waiting in a receive queue. */
+class LocalReceive<T> extends ReceiveWaiter<T> {
+  readonly #resolve: (value: T) => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(
+    resolve: (value: T) => void,
+    reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super();
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+  }
+
+  deliver(value: T): void {
+    this.#signal?.removeEventListener("abort", this);
+    this.#resolve(value);
+  }
+
+  end(reason: unknown): void {
+    this.#signal?.removeEventListener("abort", this);
+    this.#reject(receiveClosedError(reason));
+  }
+
+  /** The abort listener (`{ once: true }`, so it removes itself). */
+  handleEvent(): void {
+    if (this.unlink()) this.#reject(this.#signal?.reason);
+  }
+}
+
+// ---- errors -----------------------------------------------------------------
 
 /** The message of the error for a send on a closed channel. */
 export const SEND_CLOSED_MESSAGE = "Cannot send to the channel as it is closed";

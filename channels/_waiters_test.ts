@@ -1,87 +1,74 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import { List } from "../_list.ts";
 import {
   RECEIVE_CLOSED_MESSAGE,
   receiveClosedError,
+  type ReceiveWaiter,
   SEND_CLOSED_MESSAGE,
   sendClosedError,
-  WaiterNode,
-  WaiterQueue,
+  type SendWaiter,
+  waitToReceive,
+  waitToSend,
 } from "./_waiters.ts";
 import { ChannelClosedError } from "../errors/channel_closed_error.ts";
 
-class Node extends WaiterNode {
-  constructor(readonly id: number) {
-    super();
-  }
-}
-
-function drain(queue: WaiterQueue<Node>): number[] {
-  const ids: number[] = [];
-  let node: Node | undefined;
-  while ((node = queue.shift()) !== undefined) ids.push(node.id);
-  return ids;
-}
-
-Deno.test("WaiterQueue.shift() returns nodes in FIFO order and leaves them unlinked", () => {
-  const queue = new WaiterQueue<Node>();
-  const nodes = [new Node(1), new Node(2), new Node(3)];
-  for (const node of nodes) queue.push(node);
-  assert.equal(queue.length, 3);
-  assert.equal(queue.shift(), nodes[0]);
-  assert.equal(nodes[0]!.queue, null);
-  assert.equal(nodes[0]!.next, null);
-  assert.deepEqual(drain(queue), [2, 3]);
-  assert.equal(queue.shift(), undefined);
-  assert.equal(queue.length, 0);
+Deno.test("waitToReceive() settles with what the queue's owner hands its node", async () => {
+  const receivers = new List<ReceiveWaiter<number>>();
+  const first = waitToReceive(receivers, undefined);
+  const second = waitToReceive(receivers, undefined);
+  assert.equal(receivers.size, 2);
+  receivers.shift()!.deliver(1);
+  receivers.shift()!.end("stop");
+  assert.equal(await first, 1);
+  await assert.rejects(second, (error) => {
+    assert.ok(error instanceof ChannelClosedError);
+    assert.equal(error.cause, "stop");
+    return true;
+  });
 });
 
-Deno.test("WaiterNode.unlink() removes a node from the front, middle or back, once", () => {
-  for (const removed of [0, 1, 2]) {
-    const queue = new WaiterQueue<Node>();
-    const nodes = [new Node(0), new Node(1), new Node(2)];
-    for (const node of nodes) queue.push(node);
-    nodes[removed]!.unlink();
-    nodes[removed]!.unlink(); // a second unlink does nothing
-    assert.equal(queue.length, 2);
-    assert.deepEqual(drain(queue), [0, 1, 2].filter((id) => id !== removed));
-  }
+Deno.test("waitToSend() resolves on accept, and fails with the caller's original value", async () => {
+  const senders = new List<SendWaiter<object>>();
+  const [copy, original] = [{ n: 1 }, { n: 1 }];
+  const accepted = waitToSend(senders, copy, original, undefined);
+  const failed = waitToSend(senders, copy, original, undefined);
+  const node = senders.shift()!;
+  assert.equal(node.value, copy);
+  node.accept();
+  senders.shift()!.fail(undefined);
+  await accepted;
+  await assert.rejects(failed, (error) => {
+    assert.ok(error instanceof ChannelClosedError);
+    assert.equal(error.value, original);
+    return true;
+  });
 });
 
-Deno.test("WaiterQueue behaves like an array queue for any sequence of push, shift and remove", () => {
-  fc.assert(
-    fc.property(
-      fc.array(
-        fc.oneof(
-          fc.constant({ kind: "push" as const }),
-          fc.constant({ kind: "shift" as const }),
-          fc.record({ kind: fc.constant("remove" as const), at: fc.nat() }),
-        ),
-        { maxLength: 100 },
-      ),
-      (operations) => {
-        const queue = new WaiterQueue<Node>();
-        const model: Node[] = [];
-        let id = 0;
-        for (const operation of operations) {
-          if (operation.kind === "push") {
-            const node = new Node(id++);
-            queue.push(node);
-            model.push(node);
-          } else if (operation.kind === "shift") {
-            assert.equal(queue.shift(), model.shift());
-          } else if (model.length > 0) {
-            const [node] = model.splice(operation.at % model.length, 1);
-            node!.unlink();
-          }
-          assert.equal(queue.length, model.length);
-        }
-        assert.deepEqual(drain(queue), model.map((node) => node.id));
-      },
-    ),
-  );
+Deno.test("An aborted wait leaves its queue and rejects with signal.reason", async () => {
+  const receivers = new List<ReceiveWaiter<number>>();
+  const senders = new List<SendWaiter<number>>();
+  const controller = new AbortController();
+  const receiving = waitToReceive(receivers, controller.signal);
+  const sending = waitToSend(senders, 1, 1, controller.signal);
+  const reason = new Error("abandoned");
+  controller.abort(reason);
+  assert.equal(receivers.size, 0);
+  assert.equal(senders.size, 0);
+  await assert.rejects(receiving, (error) => error === reason);
+  await assert.rejects(sending, (error) => error === reason);
+});
+
+Deno.test("An abort after the wait was served is ignored", async () => {
+  const receivers = new List<ReceiveWaiter<number>>();
+  const controller = new AbortController();
+  const receiving = waitToReceive(receivers, controller.signal);
+  // Served, and the abort comes in the same tick, before the promise settles.
+  const node = receivers.shift()!;
+  controller.abort(new Error("late"));
+  node.deliver(7);
+  assert.equal(await receiving, 7);
 });
 
 Deno.test("sendClosedError() carries the value, and the reason as cause only when given", () => {

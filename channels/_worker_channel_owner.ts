@@ -14,16 +14,17 @@
  * @module
  */
 
-import { Deque } from "../_deque.ts";
+import { newLifelineName, watchLifeline } from "../_lifeline.ts";
+import { List } from "../_list.ts";
+import { RingBuffer } from "../_ring_buffer.ts";
 import {
   receiveClosedError,
   ReceiveWaiter,
   sendClosedError,
   SendWaiter,
-  WaiterQueue,
+  waitToReceive,
+  waitToSend,
 } from "./_waiters.ts";
-import { newLifeLockName, watchLifeLock } from "./_life_lock.ts";
-import { LocalReceive, LocalSend } from "./_local_waiters.ts";
 import {
   decodeReason,
   encodeReason,
@@ -60,7 +61,7 @@ class Link<T> {
   /** This link's requests waiting in the channel's queues, by id. */
   readonly waiters: Map<number, RemoteSend<T> | RemoteReceive<T>> = new Map();
   /** Values handed to the proxy and not yet acknowledged, oldest first. */
-  readonly unacked: Deque<T> = new Deque<T>();
+  readonly unacked: RingBuffer<T> = new RingBuffer<T>();
   readonly watch: AbortController = new AbortController();
 
   constructor(port: MessagePort, lock: string) {
@@ -82,9 +83,9 @@ export class OwnerCore<T> implements ChannelCore<T> {
   /** Called once, when the channel has ended. */
   onEnd: (() => void) | undefined = undefined;
 
-  readonly #buffer = new Deque<T>();
-  readonly #receivers = new WaiterQueue<ReceiveWaiter<T>>();
-  readonly #senders = new WaiterQueue<SendWaiter<T>>();
+  readonly #buffer = new RingBuffer<T>();
+  readonly #receivers = new List<ReceiveWaiter<T>>();
+  readonly #senders = new List<SendWaiter<T>>();
   readonly #links = new Map<string, Link<T>>();
   /** Links dropped before their port arrived (the channel came home). */
   readonly #dropped = new Set<string>();
@@ -113,18 +114,14 @@ export class OwnerCore<T> implements ChannelCore<T> {
       return Promise.reject(notCloneableError(value, "WorkerChannel", error));
     }
     if (this.#offer(copy)) return RESOLVED;
-    return new Promise<void>((resolve, reject) => {
-      const waiter = new LocalSend(copy, value, resolve, reject, signal);
-      this.#senders.push(waiter);
-      signal?.addEventListener("abort", waiter, { once: true });
-    });
+    return waitToSend(this.#senders, copy, value, signal);
   }
 
   receive(signal: AbortSignal | undefined): Promise<T> {
     if (signal !== undefined && signal.aborted) {
       return Promise.reject(signal.reason);
     }
-    if (this.#buffer.length > 0 || this.#senders.length > 0) {
+    if (this.#buffer.length > 0 || this.#senders.size > 0) {
       const value = this.#take();
       this.#maybeEnd();
       return Promise.resolve(value);
@@ -133,11 +130,7 @@ export class OwnerCore<T> implements ChannelCore<T> {
       return Promise.reject(receiveClosedError(this.#reason));
     }
     // Open, or closed with values out with proxies that may come back.
-    return new Promise<T>((resolve, reject) => {
-      const waiter = new LocalReceive(resolve, reject, signal);
-      this.#receivers.push(waiter);
-      signal?.addEventListener("abort", waiter, { once: true });
-    });
+    return waitToReceive(this.#receivers, signal);
   }
 
   close(reason: unknown): void {
@@ -165,7 +158,7 @@ export class OwnerCore<T> implements ChannelCore<T> {
     };
     if (this.#state === "ended") return { data, transfer: [] };
     const { port1, port2 } = new MessageChannel();
-    const lock = newLifeLockName("worker-channel");
+    const lock = newLifelineName("worker-channel");
     this.#addLink(port1, lock);
     data.port = port2;
     data.lock = lock;
@@ -287,7 +280,7 @@ export class OwnerCore<T> implements ChannelCore<T> {
     switch (message[0]) {
       case HELLO:
         if (message[1] === true) {
-          watchLifeLock(link.lock, link.watch.signal, () => this.#died(link));
+          watchLifeline(link.lock, link.watch.signal, () => this.#died(link));
         }
         break;
       case SEND:
@@ -351,7 +344,7 @@ export class OwnerCore<T> implements ChannelCore<T> {
 
   #remoteReceive(link: Link<T>, id: number): void {
     const waiter = new RemoteReceive(this, link, id);
-    if (this.#buffer.length > 0 || this.#senders.length > 0) {
+    if (this.#buffer.length > 0 || this.#senders.size > 0) {
       waiter.deliver(this.#take());
       this.#maybeEnd();
     } else {

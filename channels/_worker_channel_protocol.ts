@@ -14,14 +14,14 @@
  *  +-------------------------+   link port      +--------------------+
  *  | OwnerCore               | <--------------> | ProxyCore          |
  *  |  buffer, wait queues    |  SEND/RECV/...   |  pending requests  |
- *  |  links: unacked values  |  SENT/VALUE/...  |  holds life lock   |
+ *  |  links: unacked values  |  SENT/VALUE/...  |  holds lifeline   |
  *  +-------------------------+                  +--------------------+
- *          `-- watches the proxy's life lock: freed when its thread ends
+ *          `-- watches the proxy's lifeline: freed when its thread ends
  * ```
  *
  * proxy -> owner
  *   [HELLO, watch]        first message; `watch`: the proxy holds the link's
- *                         life lock (it runs in a worker)
+ *                         lifeline (it runs in a worker)
  *   [SEND, id, value]     answered by SENT, SEND_CLOSED or CANCELLED
  *   [RECV, id]            answered by VALUE, RECV_END or CANCELLED
  *   [CANCEL, id]          the request's signal aborted; CANCELLED if it was
@@ -72,7 +72,7 @@ export interface LinkData {
   reason: unknown;
   /** The proxy's end of the link; absent once the channel has ended. */
   port?: MessagePort;
-  /** The link's life lock name. */
+  /** The link's lifeline name. */
   lock?: string;
 }
 

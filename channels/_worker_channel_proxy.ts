@@ -13,7 +13,7 @@
  */
 
 import { receiveClosedError, sendClosedError } from "./_waiters.ts";
-import { newLifeLockName } from "./_life_lock.ts";
+import { newLifelineName } from "../_lifeline.ts";
 import {
   decodeReason,
   encodeReason,
@@ -174,7 +174,7 @@ export class ProxyCore<T> implements ChannelCore<T> {
     if (this.#port === undefined) return { data, transfer: [] };
     // The owner serves the new link directly; this proxy stays usable.
     const { port1, port2 } = new MessageChannel();
-    const lock = newLifeLockName("worker-channel");
+    const lock = newLifelineName("worker-channel");
     this.#port.postMessage([ADOPT, port1, lock], [port1]);
     data.port = port2;
     data.lock = lock;

@@ -1,17 +1,18 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // This module is browser compatible.
 
+import { List } from "../_list.ts";
+import { RingBuffer } from "../_ring_buffer.ts";
 import { parseCapacity } from "./_capacity.ts";
 import { registerChannelInternals } from "./_channel_internals.ts";
-import { RingBuffer } from "./_ring_buffer.ts";
 import {
   receiveClosedError,
   ReceiveWaiter,
   sendClosedError,
   type SendWaiter,
-  WaiterQueue,
+  waitToReceive,
+  waitToSend,
 } from "./_waiters.ts";
-import { LocalReceive, LocalSend } from "./_local_waiters.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY: ChannelTryReceiveResult<never> = Object.freeze({
@@ -188,8 +189,8 @@ export class Channel<T>
 
   readonly #capacity: number;
   readonly #buffer: RingBuffer<T>;
-  readonly #receivers: WaiterQueue<ReceiveWaiter<T>> = new WaiterQueue();
-  readonly #senders: WaiterQueue<SendWaiter<T>> = new WaiterQueue();
+  readonly #receivers: List<ReceiveWaiter<T>> = new List();
+  readonly #senders: List<SendWaiter<T>> = new List();
   #state: "open" | "closed" = "open";
   #reason: unknown = undefined;
 
@@ -347,13 +348,7 @@ export class Channel<T>
       this.#buffer.push(value);
       return RESOLVED;
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter = new LocalSend(value, value, resolve, reject, signal);
-      this.#senders.push(waiter);
-      if (signal !== undefined) {
-        signal.addEventListener("abort", waiter, { once: true });
-      }
-    });
+    return waitToSend(this.#senders, value, value, signal);
   }
 
   /**
@@ -411,13 +406,7 @@ export class Channel<T>
     if (this.#state === "closed") {
       return Promise.reject(receiveClosedError(this.#reason));
     }
-    return new Promise<T>((resolve, reject) => {
-      const waiter = new LocalReceive(resolve, reject, signal);
-      this.#receivers.push(waiter);
-      if (signal !== undefined) {
-        signal.addEventListener("abort", waiter, { once: true });
-      }
-    });
+    return waitToReceive(this.#receivers, signal);
   }
 
   /**
@@ -663,7 +652,7 @@ export class Channel<T>
    * the longest-waiting sender's value into the freed slot.
    */
   #takeBuffered(): T {
-    const value = this.#buffer.shift();
+    const value = this.#buffer.shift() as T;
     const sender = this.#senders.shift();
     if (sender !== undefined) {
       this.#buffer.push(sender.value);

@@ -55,14 +55,14 @@ Deno.test("new Channel() throws TypeError for a capacity of the wrong type", () 
   assert.throws(() => new Channel<number>(null as unknown as number), {
     name: "TypeError",
     message:
-      "Cannot create Channel as the argument must be a number or an options object: received object",
+      "Cannot create Channel as the argument must be a number or an options object: received null",
   });
   assert.throws(
     () => new Channel<number>({ capacity: "3" as unknown as number }),
     {
       name: "TypeError",
       message:
-        "Cannot create Channel as 'capacity' must be a number: received string",
+        `Cannot create Channel as 'capacity' must be a number: received "3"`,
     },
   );
 });

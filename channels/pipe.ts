@@ -1,16 +1,13 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { Deque } from "../_deque.ts";
+import { isWorkerThread } from "../_env.ts";
+import { holdLifeline, newLifelineName, watchLifeline } from "../_lifeline.ts";
+import { List } from "../_list.ts";
+import { RingBuffer } from "../_ring_buffer.ts";
 import { kToWire, registerReviver } from "../_wire.ts";
+import { describe } from "../errors/_describe.ts";
 import { WorkerCrashedError } from "../errors/worker_crashed_error.ts";
 import type { ChannelReceiveOptions, ChannelSendOptions } from "./channel.ts";
-import {
-  holdLifeLock,
-  isWorkerThread,
-  newLifeLockName,
-  watchLifeLock,
-} from "./_life_lock.ts";
-import { LocalReceive, LocalSend } from "./_local_waiters.ts";
 import {
   decodeReason,
   encodeReason,
@@ -23,7 +20,8 @@ import {
   type ReceiveWaiter,
   sendClosedError,
   type SendWaiter,
-  WaiterQueue,
+  waitToReceive,
+  waitToSend,
 } from "./_waiters.ts";
 
 // The messages between the two ends, over their MessageChannel:
@@ -125,13 +123,17 @@ export function pipe<A, B = A>(
     options !== undefined && (typeof options !== "object" || options === null)
   ) {
     throw new TypeError(
-      `Cannot create pipe as 'options' must be an object: received ${typeof options}`,
+      `Cannot create pipe as 'options' must be an object: received ${
+        describe(options)
+      }`,
     );
   }
   const capacity: unknown = options?.capacity ?? DEFAULT_CAPACITY;
   if (typeof capacity !== "number") {
     throw new TypeError(
-      `Cannot create pipe as 'capacity' must be a number: received ${typeof capacity}`,
+      `Cannot create pipe as 'capacity' must be a number: received ${
+        describe(capacity)
+      }`,
     );
   }
   if (
@@ -235,16 +237,16 @@ export class PipeEnd<TSend, TReceive = TSend>
   /** Whether the other end closed (or its thread ended). */
   #peer: "open" | "closed" = "open";
   #reason: unknown = undefined;
-  readonly #inbox = new Deque<TReceive>();
-  readonly #receivers = new WaiterQueue<ReceiveWaiter<TReceive>>();
-  readonly #senders = new WaiterQueue<SendWaiter<TSend>>();
+  readonly #inbox = new RingBuffer<TReceive>();
+  readonly #receivers = new List<ReceiveWaiter<TReceive>>();
+  readonly #senders = new List<SendWaiter<TSend>>();
   /** How many more values may be sent before the other end makes room. */
   #credit: number;
   /** Values received that the other end has not been told about yet. */
   #owed = 0;
-  /** Releases this thread's life lock for the end, once announced. */
+  /** Releases this thread's lifeline for the end, once announced. */
   #release: (() => void) | undefined = undefined;
-  /** Stops watching the other end's life lock. */
+  /** Stops watching the other end's lifeline. */
   #watch: AbortController | undefined = undefined;
 
   /**
@@ -368,7 +370,7 @@ export class PipeEnd<TSend, TReceive = TSend>
       return Promise.reject(sendClosedError(value, this.#reason));
     }
     this.#start();
-    if (this.#credit > 0 && this.#senders.length === 0) {
+    if (this.#credit > 0 && this.#senders.size === 0) {
       try {
         (this.#port as MessagePort).postMessage([VALUE, value]);
       } catch (error) {
@@ -382,11 +384,7 @@ export class PipeEnd<TSend, TReceive = TSend>
     } catch (error) {
       return Promise.reject(notCloneableError(value, "pipe", error));
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter = new LocalSend(value, value, resolve, reject, signal);
-      this.#senders.push(waiter);
-      signal?.addEventListener("abort", waiter, { once: true });
-    });
+    return waitToSend(this.#senders, value, value, signal);
   }
 
   /**
@@ -438,11 +436,7 @@ export class PipeEnd<TSend, TReceive = TSend>
     if (this.#peer === "closed") {
       return Promise.reject(receiveClosedError(this.#reason));
     }
-    return new Promise<TReceive>((resolve, reject) => {
-      const waiter = new LocalReceive(resolve, reject, signal);
-      this.#receivers.push(waiter);
-      signal?.addEventListener("abort", waiter, { once: true });
-    });
+    return waitToReceive(this.#receivers, signal);
   }
 
   /**
@@ -628,8 +622,8 @@ export class PipeEnd<TSend, TReceive = TSend>
    * other end, which then notices if this thread dies.
    */
   #announce(): Promise<void> {
-    const lock = newLifeLockName("pipe");
-    return holdLifeLock(lock).then((release) => {
+    const lock = newLifelineName("pipe");
+    return holdLifeline(lock).then((release) => {
       const port = this.#port;
       if (
         port === undefined || this.#state === "closed" ||
@@ -674,7 +668,7 @@ export class PipeEnd<TSend, TReceive = TSend>
         this.#watch?.abort();
         const watch = new AbortController();
         this.#watch = watch;
-        watchLifeLock(message[1] as string, watch.signal, () => {
+        watchLifeline(message[1] as string, watch.signal, () => {
           this.#peerClosed(
             new WorkerCrashedError(
               "The worker holding the other end of the pipe ended without closing it",

@@ -1,7 +1,8 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // This module is browser compatible.
 
-import { channelInternals } from "./_channel_internals.ts";
+import { describe } from "../errors/_describe.ts";
+import { addReceiver, addSender } from "./_channel_internals.ts";
 import { Channel } from "./channel.ts";
 import { ReceiveWaiter, sendClosedError, SendWaiter } from "./_waiters.ts";
 
@@ -299,17 +300,16 @@ export function select<
   // Nothing is ready: queue one waiter per case; the first served wins.
   return new Promise<AnyResult>((resolve, reject) => {
     const operation = new SelectOperation(resolve, reject, signal);
-    const internals = channelInternals();
     for (const key of keys) {
       const item = cases[key] as SelectCase<unknown>;
       if ("receive" in item) {
         const waiter = new SelectReceive<unknown>(operation, key);
         operation.waiters.push(waiter);
-        internals.addReceiver(item.receive, waiter);
+        addReceiver(item.receive, waiter);
       } else {
         const waiter = new SelectSend<unknown>(operation, key, item.value);
         operation.waiters.push(waiter);
-        internals.addSender(item.send, waiter);
+        addSender(item.send, waiter);
       }
     }
     if (signal !== undefined) {
@@ -322,9 +322,7 @@ export function select<
 function validate(cases: unknown, hasDefault: boolean): string[] {
   if (typeof cases !== "object" || cases === null) {
     throw new TypeError(
-      `Cannot select as 'cases' must be an object: received ${
-        cases === null ? "null" : typeof cases
-      }`,
+      `Cannot select as 'cases' must be an object: received ${describe(cases)}`,
     );
   }
   const keys = Object.keys(cases);
@@ -343,7 +341,7 @@ function validate(cases: unknown, hasDefault: boolean): string[] {
     if (typeof item !== "object" || item === null) {
       throw new TypeError(
         `Cannot select as case '${key}' must be an object: received ${
-          item === null ? "null" : typeof item
+          describe(item)
         }`,
       );
     }

@@ -354,7 +354,7 @@ Deno.test("select() rejects with TypeError for malformed cases", async () => {
       { x: {} },
       "Cannot select as case 'x' must have exactly one of 'receive' and 'send'",
     ],
-    [{ x: 1 }, "Cannot select as case 'x' must be an object: received number"],
+    [{ x: 1 }, "Cannot select as case 'x' must be an object: received 1"],
     [{ x: { receive: {} } }, "Cannot select as 'x.receive' must be a Channel"],
     [
       { x: { send: channel } },

@@ -7,7 +7,8 @@ import type {
   ChannelReceiveOptions,
   ChannelSendOptions,
 } from "./channel.ts";
-import { holdLifeLock, isWorkerThread } from "./_life_lock.ts";
+import { isWorkerThread } from "../_env.ts";
+import { holdLifeline } from "../_lifeline.ts";
 import { ReceiveIterator } from "./_port_helpers.ts";
 import { OwnerCore } from "./_worker_channel_owner.ts";
 import { ProxyCore } from "./_worker_channel_proxy.ts";
@@ -466,7 +467,7 @@ function revive(
     return channel;
   }
   // The task starts once the owner can watch this thread's life.
-  return holdLifeLock(data.lock).then((release) => {
+  return holdLifeline(data.lock).then((release) => {
     core.hello(release);
     return channel;
   });
