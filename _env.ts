@@ -7,12 +7,20 @@
  * @module
  */
 
+// Read once, when the library loads: the thread does not change, and code
+// that runs later (a task) cannot change the answer by defining or deleting
+// a global. `instanceof` rather than the mere presence of the constructor,
+// so a `WorkerGlobalScope` defined on the main thread (a shim, a test) does
+// not make it pass for a worker.
+const scope = (globalThis as { WorkerGlobalScope?: unknown })
+  .WorkerGlobalScope;
+const IN_WORKER = typeof scope === "function" && globalThis instanceof scope;
+
 /**
  * Whether this code runs in a worker rather than on the main thread. The
  * main thread may not block (`Atomics.wait`), and never holds a lifeline:
  * when it ends, the process ends with it.
  */
 export function isWorkerThread(): boolean {
-  return typeof (globalThis as { WorkerGlobalScope?: unknown })
-    .WorkerGlobalScope === "function";
+  return IN_WORKER;
 }

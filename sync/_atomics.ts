@@ -14,6 +14,7 @@
 // - `waitSyncUntil` is the same loop with `Atomics.wait`, for workers only.
 // - The table of element kinds behind SharedValue and SharedArray.
 
+import { isWorkerThread } from "../_env.ts";
 import type { SharedLock } from "./shared_lock.ts";
 
 // ---- keep-alive -------------------------------------------------------------
@@ -144,16 +145,9 @@ export function waitSyncUntil<T>(
 
 // ---- checks -----------------------------------------------------------------
 
-/** Whether this code runs in a worker, where blocking waits are allowed. */
-export function inWorker(): boolean {
-  const scope = (globalThis as { WorkerGlobalScope?: unknown })
-    .WorkerGlobalScope;
-  return typeof scope === "function" && globalThis instanceof scope;
-}
-
 /** Throws unless blocking is allowed here (in a worker). */
 export function assertMayBlock(what: string, instead: string): void {
-  if (!inWorker()) {
+  if (!isWorkerThread()) {
     throw new TypeError(
       `Cannot ${what} on the main thread as it would block the event loop: use ${instead}, or call it in a worker`,
     );
