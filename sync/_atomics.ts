@@ -15,7 +15,6 @@
 // - The table of element kinds behind SharedValue and SharedArray.
 
 import { isWorkerThread } from "../_env.ts";
-import type { SharedLock } from "./shared_lock.ts";
 
 // ---- keep-alive -------------------------------------------------------------
 
@@ -296,24 +295,4 @@ export function checkAtomic(info: KindInfo, kind: string, what: string): void {
       `Cannot ${what} as its kind ${kind} has no atomic operations: use an integer kind, or hold its lock`,
     );
   }
-}
-
-// ---- SharedLock over existing memory ----------------------------------------
-
-let lockAt: ((cells: Int32Array, index: number) => SharedLock) | undefined;
-
-/** Called once, by the static block of `SharedLock`. */
-export function registerSharedLockAt(
-  make: (cells: Int32Array, index: number) => SharedLock,
-): void {
-  lockAt = make;
-}
-
-/**
- * A `SharedLock` whose state is `cells[index]` (which must be 0 or hold a
- * lock state written by another `SharedLock`). The importer of this function
- * must also import `./shared_lock.ts`.
- */
-export function sharedLockAt(cells: Int32Array, index: number): SharedLock {
-  return lockAt!(cells, index);
 }

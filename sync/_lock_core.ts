@@ -1,19 +1,32 @@
 // Copyright the @seed/concurrency authors. MIT license.
-// Internal: lets Condition reach the FIFO core of a Lock without widening
-// Lock's public API. `Lock` registers the accessor from a static block (where
-// its private field is in scope) when lock.ts is evaluated.
+// This module is browser compatible.
 
+/**
+ * Internal: lets Condition reach the FIFO core of a Lock without widening
+ * Lock's public API. `Lock` registers it from its static block; see
+ * `../_internals.ts` for the pattern.
+ *
+ * @module
+ */
+
+import { Internals } from "../_internals.ts";
 import type { FairSemaphore } from "./_fair_semaphore.ts";
 import type { Lock } from "./lock.ts";
 
-let accessor: ((lock: Lock) => FairSemaphore) | undefined;
+/** What `Lock` registers. */
+export interface LockInternals {
+  /** See {@linkcode lockCore}. */
+  core(lock: Lock): FairSemaphore;
+}
 
-/** Called once, by the static block of `Lock`. */
-export function registerLockCore(get: (lock: Lock) => FairSemaphore): void {
-  accessor = get;
+const internals = new Internals<LockInternals>("Lock");
+
+/** Called once, by `Lock`'s static block. */
+export function registerLockInternals(impl: LockInternals): void {
+  internals.register(impl);
 }
 
 /** The FIFO core (one permit) of `lock`. */
 export function lockCore(lock: Lock): FairSemaphore {
-  return accessor!(lock);
+  return internals.get().core(lock);
 }

@@ -2,7 +2,7 @@
 // This module is browser compatible.
 
 import { FairSemaphore } from "./_fair_semaphore.ts";
-import { registerLockCore } from "./_lock_core.ts";
+import { registerLockInternals } from "./_lock_core.ts";
 
 /** Options for {@linkcode Lock.acquire} and {@linkcode Lock.run}. */
 export interface LockAcquireOptions {
@@ -127,7 +127,7 @@ export class Lock {
   readonly #core: FairSemaphore = new FairSemaphore(1);
 
   static {
-    registerLockCore((lock: Lock) => lock.#core);
+    registerLockInternals({ core: (lock) => lock.#core });
   }
 
   /**

@@ -8,8 +8,8 @@ import {
   type KindInfo,
   kindInfo,
   received,
-  sharedLockAt,
 } from "./_atomics.ts";
+import { sharedLockAt } from "./_shared_lock_internals.ts";
 import type { SharedLock } from "./shared_lock.ts";
 import type {
   SharedIntegerKind,

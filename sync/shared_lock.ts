@@ -5,10 +5,10 @@ import {
   assertMayBlock,
   type Attempt,
   checkTimeoutMs,
-  registerSharedLockAt,
   waitAsyncUntil,
   waitSyncUntil,
 } from "./_atomics.ts";
+import { registerSharedLockInternals } from "./_shared_lock_internals.ts";
 
 // The lock word, after Drepper's "Futexes are tricky" (mutex 3):
 const UNLOCKED = 0;
@@ -221,9 +221,15 @@ export class SharedLock {
   };
 
   static {
-    registerSharedLockAt((cells, index) => {
-      adopting = new Int32Array(cells.buffer, cells.byteOffset + index * 4, 1);
-      return new SharedLock();
+    registerSharedLockInternals({
+      at: (cells, index) => {
+        adopting = new Int32Array(
+          cells.buffer,
+          cells.byteOffset + index * 4,
+          1,
+        );
+        return new SharedLock();
+      },
     });
     registerReviver("SharedLock", (data) => {
       const { buffer, byteOffset } = data as {

@@ -7,8 +7,8 @@ import {
   type KindArray,
   type KindInfo,
   kindInfo,
-  sharedLockAt,
 } from "./_atomics.ts";
+import { sharedLockAt } from "./_shared_lock_internals.ts";
 import type { SharedLock } from "./shared_lock.ts";
 import "./shared_lock.ts"; // registers `sharedLockAt`
 
