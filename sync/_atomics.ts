@@ -15,6 +15,7 @@
 // - The table of element kinds behind SharedValue and SharedArray.
 
 import { isWorkerThread } from "../_env.ts";
+import { describe } from "../errors/_describe.ts";
 
 // ---- keep-alive -------------------------------------------------------------
 
@@ -162,30 +163,11 @@ export function checkTimeoutMs(
   if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
     throw new RangeError(
       `Cannot ${what} as 'timeoutMs' must be a non-negative number or Infinity: received ${
-        typeof timeoutMs === "string" ? JSON.stringify(timeoutMs) : timeoutMs
+        describe(timeoutMs)
       }`,
     );
   }
   return timeoutMs;
-}
-
-/** Describes a received value in an error message. */
-export function received(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value);
-    case "bigint":
-      return `${value}n`;
-    case "object":
-      if (value === null) return "null";
-      return Array.isArray(value) ? "an array" : "an object";
-    case "function":
-      return "a function";
-    case "symbol":
-      return "a symbol";
-    default:
-      return String(value);
-  }
 }
 
 // ---- element kinds ----------------------------------------------------------
@@ -264,7 +246,7 @@ export function kindInfo(kind: unknown, what: string): KindInfo {
   if (found === undefined) {
     throw new TypeError(
       `Cannot create ${what} as 'kind' must be one of ${KIND_NAMES}: received ${
-        received(kind)
+        describe(kind)
       }`,
     );
   }
@@ -283,7 +265,7 @@ export function checkElement(
     throw new TypeError(
       `Cannot ${what} as '${name}' must be a ${
         info.bigint ? "bigint" : "number"
-      } for kind ${kind}: received ${received(value)}`,
+      } for kind ${kind}: received ${describe(value)}`,
     );
   }
 }

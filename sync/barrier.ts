@@ -1,6 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // This module is browser compatible.
 
+import { describe } from "../errors/_describe.ts";
 import { BrokenBarrierError } from "../errors/broken_barrier_error.ts";
 import { Waiter, WaitQueue } from "./_wait_queue.ts";
 
@@ -96,7 +97,7 @@ export class Barrier {
     if (!Number.isSafeInteger(parties) || parties < 1) {
       throw new RangeError(
         `Cannot create Barrier as 'parties' must be a positive integer: received ${
-          String(parties)
+          describe(parties)
         }`,
       );
     }

@@ -1,6 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // This module is browser compatible.
 
+import { describe } from "../errors/_describe.ts";
 import { FairSemaphore } from "./_fair_semaphore.ts";
 
 /** Options for {@linkcode Semaphore.acquire} and {@linkcode Semaphore.run}. */
@@ -135,7 +136,7 @@ export class Semaphore {
     if (!Number.isSafeInteger(permits) || permits < 0) {
       throw new RangeError(
         `Cannot create Semaphore as 'permits' must be a non-negative integer: received ${
-          String(permits)
+          describe(permits)
         }`,
       );
     }

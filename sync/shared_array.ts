@@ -7,8 +7,8 @@ import {
   type KindArray,
   type KindInfo,
   kindInfo,
-  received,
 } from "./_atomics.ts";
+import { describe } from "../errors/_describe.ts";
 import { sharedLockAt } from "./_shared_lock_internals.ts";
 import type { SharedLock } from "./shared_lock.ts";
 import type {
@@ -151,7 +151,7 @@ export class SharedArray<K extends SharedKind> implements
     } else {
       throw new TypeError(
         `Cannot create SharedArray as 'values' must be an iterable or a length: received ${
-          received(values)
+          describe(values)
         }`,
       );
     }
@@ -491,7 +491,7 @@ export class SharedArray<K extends SharedKind> implements
           length === 0
             ? "in range, and the array is empty"
             : `an integer from 0 to ${length - 1}`
-        }: received ${received(index)}`,
+        }: received ${describe(index)}`,
       );
     }
   }

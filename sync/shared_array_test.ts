@@ -1,6 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 import assert from "node:assert/strict";
+import { describe } from "../errors/_describe.ts";
 import { WorkerPool } from "../pool.ts";
 import { SharedArray } from "./shared_array.ts";
 import { SharedEvent } from "./shared_event.ts";
@@ -78,8 +79,12 @@ Deno.test("SharedArray.get() and set() check the index and the element type", ()
   });
   assert.throws(() => array.set(0, 1n as unknown as number), {
     name: "TypeError",
+    // describe() names the value; errors/_describe.ts should print a bigint
+    // as `1n`.
     message:
-      "Cannot write SharedArray element as 'value' must be a number for kind u8: received 1n",
+      `Cannot write SharedArray element as 'value' must be a number for kind u8: received ${
+        describe(1n)
+      }`,
   });
   assert.deepEqual(array.toArray(), [1, 2, 44]);
 });
