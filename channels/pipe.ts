@@ -4,7 +4,7 @@ import { isWorkerThread } from "../_env.ts";
 import { holdLifeline, newLifelineName, watchLifeline } from "../_lifeline.ts";
 import { List } from "../_list.ts";
 import { RingBuffer } from "../_ring_buffer.ts";
-import { kToWire, registerReviver } from "../_wire.ts";
+import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
 import { describe } from "../errors/_describe.ts";
 import { WorkerCrashedError } from "../errors/worker_crashed_error.ts";
 import type { ChannelReceiveOptions, ChannelSendOptions } from "./channel.ts";
@@ -188,9 +188,11 @@ export function pipe<A, B = A>(
  *   the other end). A value that structured clone refuses makes that `send`
  *   reject with a `TypeError` naming it. Using an end after passing it to a
  *   task, or passing it twice, throws `TypeError`.
- * - **Across workers:** pass an end as a top-level task argument or return
- *   it as a task's result, before using it in this thread: its port moves to
- *   the receiving thread (a port that has started receiving cannot move),
+ * - **Across workers:** pass an end in a pool task's arguments or result (at
+ *   the top level or nested in arrays, plain objects, Map values or Set
+ *   members; cloning it any other way throws `TypeError`), before using it
+ *   in this thread: its port moves to the receiving thread (a port that has
+ *   started receiving cannot move),
  *   and this object can no longer be used. The thread that receives the end
  *   can use it, or pass it on if it has not used it. Values are copied by
  *   structured clone. An end passed to a task that never runs (cancelled
@@ -222,7 +224,10 @@ export function pipe<A, B = A>(
 export class PipeEnd<TSend, TReceive = TSend>
   implements AsyncIterable<TReceive>, Disposable, AsyncDisposable {
   static {
-    registerReviver(WIRE_TYPE, (data) => revive(data as EndData));
+    registerWireClass(PipeEnd, WIRE_TYPE, {
+      encode: (end) => end.#toWire(),
+      revive: (data) => revive(data as EndData),
+    });
     announce = (end) => end.#announce();
   }
 
@@ -270,6 +275,7 @@ export class PipeEnd<TSend, TReceive = TSend>
         "Cannot create PipeEnd directly: call pipe() to get two connected ends",
       );
     }
+    refuseStructuredClone(this);
     this.#capacity = data.capacity;
     this.#credit = data.capacity;
     this.#port = data.port;
@@ -557,29 +563,14 @@ export class PipeEnd<TSend, TReceive = TSend>
   }
 
   /**
-   * The form in which the end crosses to another thread: the pool calls it
-   * for each task argument or result that is a pipe end. The end's port
-   * moves with it, so this object can no longer be used.
+   * The form in which the end crosses to another thread (the wire encoding,
+   * registered in the static block). The end's port moves with it, so this
+   * object can no longer be used.
    *
-   * @example Usage
-   * ```ts
-   * import { pipe } from "@seed/concurrency/channels";
-   * import assert from "node:assert/strict";
-   *
-   * const [a, b] = pipe<number>();
-   * const key = Symbol.for("@seed/concurrency/toWire");
-   * const toWire = (end: object) =>
-   *   (end as Record<symbol, () => { type: string }>)[key]!();
-   * assert.equal(toWire(b).type, "PipeEnd");
-   * assert.throws(() => toWire(b), TypeError); // passed already
-   * a.close();
-   * ```
-   *
-   * @returns The wire form: the capacity and the port, which is transferred.
    * @throws {TypeError} If the end was passed already, or has been used in
    *   this thread.
    */
-  [kToWire](): { type: string; data: unknown; transfer?: Transferable[] } {
+  #toWire(): { data: EndData; transfer?: Transferable[] } {
     if (this.#state === "moved") {
       throw new TypeError(
         "Cannot pass the pipe end to a worker as it was passed already: an end can be passed once (its new holder may pass it on)",
@@ -593,7 +584,7 @@ export class PipeEnd<TSend, TReceive = TSend>
     const data: EndData = { capacity: this.#capacity };
     if (this.#state === "closed") {
       data.reason = encodeReason(this.#reason);
-      return { type: WIRE_TYPE, data };
+      return { data };
     }
     // Keep a lock this thread announced: the other end watches it until it
     // reads the new holder's announcement.
@@ -601,7 +592,7 @@ export class PipeEnd<TSend, TReceive = TSend>
     this.#port = undefined;
     this.#state = "moved";
     data.port = port;
-    return { type: WIRE_TYPE, data, transfer: [port] };
+    return { data, transfer: [port] };
   }
 
   // ---- internals ---------------------------------------------------------

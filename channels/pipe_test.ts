@@ -5,10 +5,14 @@ import { ChannelClosedError } from "../errors/channel_closed_error.ts";
 import { WorkerCrashedError } from "../errors/worker_crashed_error.ts";
 import { stateOf } from "./_test_helpers.ts";
 import { soloPools } from "./_test_workers.ts";
+import { encodeValues } from "../_wire.ts";
 
-const kToWire = Symbol.for("@seed/concurrency/toWire");
-function toWire(end: object): unknown {
-  return (end as Record<symbol, () => unknown>)[kToWire]!();
+/** What a pool does to an end it passes to a worker: the port it sends. */
+function toWire(end: object): MessagePort {
+  const encoded = encodeValues([end]);
+  assert.ok(encoded !== undefined);
+  assert.equal(encoded.transfer.length, 1);
+  return encoded.transfer[0] as MessagePort;
 }
 
 // ---- in one thread ---------------------------------------------------------
@@ -127,7 +131,7 @@ Deno.test("PipeEnd.send() rejects a value that cannot be cloned with a TypeError
 
 Deno.test("PipeEnd cannot be passed twice, nor after it was used, nor used after it was passed", async () => {
   const [a, b] = pipe<number>();
-  const form = toWire(b) as { data: { port: MessagePort } };
+  const port = toWire(b);
   assert.throws(() => toWire(b), TypeError);
   await assert.rejects(b.send(1), TypeError);
   await assert.rejects(b.receive(), TypeError);
@@ -136,7 +140,7 @@ Deno.test("PipeEnd cannot be passed twice, nor after it was used, nor used after
   await a.send(1);
   assert.throws(() => toWire(a), TypeError);
   a.close();
-  form.data.port.close();
+  port.close();
 });
 
 Deno.test("pipe() rejects bad options and PipeEnd cannot be constructed directly", () => {

@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 import { parseCapacity } from "./_capacity.ts";
-import { kToWire, registerReviver } from "../_wire.ts";
+import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
 import type {
   ChannelOptions,
   ChannelReceiveOptions,
@@ -72,9 +72,11 @@ const forget = new FinalizationRegistry<string>((id) => {
  *   refuses (a function, a symbol, a class instance with private state)
  *   makes that `send` reject with a `TypeError` naming it. A bad capacity
  *   throws `RangeError`.
- * - **Across workers:** pass the channel as a top-level task argument or
- *   return it as a task's result; each time, the owner opens a port for the
- *   receiving thread, which gets a proxy that asks the owner for every call
+ * - **Across workers:** pass the channel in a pool task's arguments or
+ *   result, at the top level or nested in arrays, plain objects, Map values
+ *   or Set members (cloning it any other way throws `TypeError`); each time,
+ *   the owner opens a port for the receiving thread, which gets a proxy
+ *   that asks the owner for every call
  *   (pass it to several tasks at once: each gets its own port; a proxy can
  *   be passed on too, and its copy talks to the owner directly). Values are
  *   copied by structured clone, also between tasks of the owner's thread,
@@ -144,7 +146,11 @@ const forget = new FinalizationRegistry<string>((id) => {
 export class WorkerChannel<T>
   implements AsyncIterable<T>, Disposable, AsyncDisposable {
   static {
-    registerReviver(WIRE_TYPE, (data) => revive(data as LinkData));
+    registerWireClass(WorkerChannel, WIRE_TYPE, {
+      // Each encoding opens a new port to the owner for the receiving thread.
+      encode: (channel) => channel.#core.toWire(),
+      revive: (data) => revive(data as LinkData),
+    });
     coreOf = <T>(channel: WorkerChannel<T>) => channel.#core;
   }
 
@@ -173,6 +179,7 @@ export class WorkerChannel<T>
    * @throws {RangeError} If the capacity is not a non-negative safe integer.
    */
   constructor(capacity: number | WorkerChannelOptions = 0) {
+    refuseStructuredClone(this);
     if (adopting !== undefined) {
       this.#core = adopting as ChannelCore<T>;
       adopting = undefined;
@@ -417,31 +424,6 @@ export class WorkerChannel<T>
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return RESOLVED;
-  }
-
-  /**
-   * The form in which the channel crosses to a worker: the pool calls it
-   * for each task argument or result that is a channel. Each call opens a
-   * new port to the owner for the receiving thread.
-   *
-   * @example Usage
-   * ```ts
-   * import { WorkerChannel } from "@seed/concurrency/channels";
-   * import assert from "node:assert/strict";
-   *
-   * const channel = new WorkerChannel<number>();
-   * const key = Symbol.for("@seed/concurrency/toWire");
-   * const form = (channel as unknown as Record<symbol, () => { type: string }>)[key]!();
-   * assert.equal(form.type, "WorkerChannel");
-   * channel.close(); // closes the port the form carried
-   * ```
-   *
-   * @returns The wire form: the channel's id, capacity and state, and a
-   *   port to its owner, which is transferred.
-   */
-  [kToWire](): { type: string; data: unknown; transfer?: Transferable[] } {
-    const { data, transfer } = this.#core.toWire();
-    return { type: WIRE_TYPE, data, transfer };
   }
 }
 

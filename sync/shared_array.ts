@@ -1,6 +1,6 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { kToWire, registerReviver } from "../_wire.ts";
+import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
 import {
   checkAtomic,
   checkElement,
@@ -46,10 +46,12 @@ let adopting: { buffer: SharedArrayBuffer; length: number } | undefined;
  *   `RangeError` (no negative indexing, no growth); a value of the wrong
  *   type throws a `TypeError`; a number out of the kind's range is stored as
  *   its typed array stores it (wrapped for integers, rounded for `f32`).
- * - **Across workers:** pass the array as a direct argument of a pool task
- *   (`pool.run(fn, [array])`), or return it as a task's result: the other
- *   side gets a `SharedArray` over the same memory, lock included. Arrays
- *   nested inside other arguments are not converted.
+ * - **Across workers:** pass the array in a pool task's arguments or result,
+ *   at the top level or nested in arrays, plain objects, Map values or Set
+ *   members (`pool.run(fn, [{ array }])`): the other side gets a
+ *   `SharedArray` over the same memory, lock included. Cloning it any other
+ *   way (inside a class instance, as a Map key, in a message) throws
+ *   `TypeError`.
  *
  * @typeParam K The element kind.
  *
@@ -81,14 +83,23 @@ export class SharedArray<K extends SharedKind> implements
   readonly #lock: SharedLock;
 
   static {
-    registerReviver("SharedArray", (data) => {
-      const { kind, buffer, length } = data as {
-        kind: SharedKind;
-        buffer: SharedArrayBuffer;
-        length: number;
-      };
-      adopting = { buffer, length };
-      return new SharedArray(kind, 0);
+    registerWireClass(SharedArray, "SharedArray", {
+      encode: (array) => ({
+        data: {
+          kind: array.#kind,
+          buffer: array.#view.buffer,
+          length: array.#view.length,
+        },
+      }),
+      revive(data) {
+        const { kind, buffer, length } = data as {
+          kind: SharedKind;
+          buffer: SharedArrayBuffer;
+          length: number;
+        };
+        adopting = { buffer, length };
+        return new SharedArray(kind, 0);
+      },
     });
   }
 
@@ -114,6 +125,7 @@ export class SharedArray<K extends SharedKind> implements
    * ```
    */
   constructor(kind: K, values: Iterable<SharedKindValue<K>> | number) {
+    refuseStructuredClone(this);
     const adopted = adopting;
     adopting = undefined;
     const info = kindInfo(kind, "SharedArray");
@@ -457,30 +469,6 @@ export class SharedArray<K extends SharedKind> implements
     for (let i = 0; i < view.length; i++) {
       yield (atomic ? Atomics.load(view, i) : view[i]) as SharedKindValue<K>;
     }
-  }
-
-  /**
-   * Encodes the array for a pool to send to a worker; the pool calls it.
-   *
-   * @returns The wire form: the kind, length and shared memory.
-   *
-   * @example Usage
-   * ```ts
-   * import { SharedArray } from "@seed/concurrency/sync";
-   * import assert from "node:assert/strict";
-   *
-   * const array = new SharedArray("i32", 1);
-   * const key = Symbol.for("@seed/concurrency/toWire");
-   * const form = (array as unknown as Record<symbol, () => { type: string }>)[key]!();
-   * assert.equal(form.type, "SharedArray");
-   * ```
-   */
-  [kToWire](): { type: string; data: unknown } {
-    const view = this.#view;
-    return {
-      type: "SharedArray",
-      data: { kind: this.#kind, buffer: view.buffer, length: view.length },
-    };
   }
 
   #checkIndex(index: number, what: string): void {

@@ -1,6 +1,6 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { kToWire, registerReviver } from "../_wire.ts";
+import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
 import {
   assertMayBlock,
   type Attempt,
@@ -63,10 +63,11 @@ let adopting: Int32Array | undefined;
  * - **Misuse:** setting a set event or clearing a clear one is a no-op.
  *   {@linkcode SharedEvent.waitSync} on the main thread throws, since it
  *   would block the event loop.
- * - **Across workers:** pass the event as a direct argument of a pool task
- *   (`pool.run(fn, [event])`) or return it as a task's result: the other side
- *   gets a `SharedEvent` over the same memory. Events nested inside other
- *   arguments are not converted. Use {@linkcode SharedEvent.wait} on the
+ * - **Across workers:** pass the event in a pool task's arguments or result,
+ *   at the top level or nested in arrays, plain objects, Map values or Set
+ *   members (`pool.run(fn, [{ event }])`): the other side gets a
+ *   `SharedEvent` over the same memory. Cloning it any other way (inside a
+ *   class instance, as a Map key, in a message) throws `TypeError`. Use {@linkcode SharedEvent.wait} on the
  *   main thread; in a worker, {@linkcode SharedEvent.waitSync} blocks
  *   synchronous code.
  *
@@ -93,13 +94,21 @@ export class SharedEvent {
   readonly #cells: Int32Array;
 
   static {
-    registerReviver("SharedEvent", (data) => {
-      const { buffer, byteOffset } = data as {
-        buffer: SharedArrayBuffer;
-        byteOffset: number;
-      };
-      adopting = new Int32Array(buffer, byteOffset, 2);
-      return new SharedEvent();
+    registerWireClass(SharedEvent, "SharedEvent", {
+      encode: (event) => ({
+        data: {
+          buffer: event.#cells.buffer,
+          byteOffset: event.#cells.byteOffset,
+        },
+      }),
+      revive(data) {
+        const { buffer, byteOffset } = data as {
+          buffer: SharedArrayBuffer;
+          byteOffset: number;
+        };
+        adopting = new Int32Array(buffer, byteOffset, 2);
+        return new SharedEvent();
+      },
     });
   }
 
@@ -117,6 +126,7 @@ export class SharedEvent {
   constructor() {
     this.#cells = adopting ?? new Int32Array(new SharedArrayBuffer(8));
     adopting = undefined;
+    refuseStructuredClone(this);
   }
 
   /**
@@ -272,30 +282,6 @@ export class SharedEvent {
       timeoutMs,
       "Waiting for SharedEvent",
     );
-  }
-
-  /**
-   * Encodes the event for a pool to send to a worker; the pool calls it.
-   *
-   * @returns The wire form: the event's shared memory.
-   *
-   * @example Usage
-   * ```ts
-   * import { SharedEvent } from "@seed/concurrency/sync";
-   * import assert from "node:assert/strict";
-   *
-   * const event = new SharedEvent();
-   * const key = Symbol.for("@seed/concurrency/toWire");
-   * const form = (event as unknown as Record<symbol, () => { type: string }>)[key]!();
-   * assert.equal(form.type, "SharedEvent");
-   * ```
-   */
-  [kToWire](): { type: string; data: unknown } {
-    const cells = this.#cells;
-    return {
-      type: "SharedEvent",
-      data: { buffer: cells.buffer, byteOffset: cells.byteOffset },
-    };
   }
 
   /** The attempt of a wait that started at `generation`. */

@@ -1,6 +1,6 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { kToWire, registerReviver } from "../_wire.ts";
+import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
 import {
   assertMayBlock,
   type Attempt,
@@ -168,10 +168,11 @@ let adopting: Int32Array | undefined;
  *   acquiring it again while holding it waits forever. A worker terminated
  *   while holding the lock never releases it. {@linkcode SharedLock.acquireSync}
  *   on the main thread throws, since it would block the event loop.
- * - **Across workers:** pass the lock as a direct argument of a pool task
- *   (`pool.run(fn, [lock])`) or return it as a task's result: the other side
- *   gets a `SharedLock` over the same memory. Locks nested inside other
- *   arguments are not converted. In a worker, block with
+ * - **Across workers:** pass the lock in a pool task's arguments or result,
+ *   at the top level or nested in arrays, plain objects, Map values or Set
+ *   members (`pool.run(fn, [{ lock }])`): the other side gets a `SharedLock`
+ *   over the same memory. Cloning it any other way (inside a class instance,
+ *   as a Map key, in a message) throws `TypeError`. In a worker, block with
  *   {@linkcode SharedLock.acquireSync} in synchronous code or use
  *   {@linkcode SharedLock.acquire}; on the main thread always use
  *   {@linkcode SharedLock.acquire}, which never blocks the event loop.
@@ -231,13 +232,21 @@ export class SharedLock {
         return new SharedLock();
       },
     });
-    registerReviver("SharedLock", (data) => {
-      const { buffer, byteOffset } = data as {
-        buffer: SharedArrayBuffer;
-        byteOffset: number;
-      };
-      adopting = new Int32Array(buffer, byteOffset, 1);
-      return new SharedLock();
+    registerWireClass(SharedLock, "SharedLock", {
+      encode: (lock) => ({
+        data: {
+          buffer: lock.#cells.buffer,
+          byteOffset: lock.#cells.byteOffset,
+        },
+      }),
+      revive(data) {
+        const { buffer, byteOffset } = data as {
+          buffer: SharedArrayBuffer;
+          byteOffset: number;
+        };
+        adopting = new Int32Array(buffer, byteOffset, 1);
+        return new SharedLock();
+      },
     });
   }
 
@@ -256,6 +265,7 @@ export class SharedLock {
   constructor() {
     this.#cells = adopting ?? new Int32Array(new SharedArrayBuffer(4));
     adopting = undefined;
+    refuseStructuredClone(this);
   }
 
   /**
@@ -498,29 +508,5 @@ export class SharedLock {
     } finally {
       guard.release();
     }
-  }
-
-  /**
-   * Encodes the lock for a pool to send to a worker; the pool calls it.
-   *
-   * @returns The wire form: the lock's shared memory.
-   *
-   * @example Usage
-   * ```ts
-   * import { SharedLock } from "@seed/concurrency/sync";
-   * import assert from "node:assert/strict";
-   *
-   * const lock = new SharedLock();
-   * const key = Symbol.for("@seed/concurrency/toWire");
-   * const form = (lock as unknown as Record<symbol, () => { type: string }>)[key]!();
-   * assert.equal(form.type, "SharedLock");
-   * ```
-   */
-  [kToWire](): { type: string; data: unknown } {
-    const cells = this.#cells;
-    return {
-      type: "SharedLock",
-      data: { buffer: cells.buffer, byteOffset: cells.byteOffset },
-    };
   }
 }

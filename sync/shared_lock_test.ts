@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { WorkerPool } from "../pool.ts";
-import { revive } from "../_wire.ts";
+import { reviveValues } from "../_wire_revive.ts";
 import { pendingAsyncWaits } from "./_atomics.ts";
 import { flushMicrotasks, type Probe, probe } from "./_test_util.ts";
 import { SharedEvent } from "./shared_event.ts";
@@ -42,11 +42,12 @@ Deno.test("SharedLock guard released twice releases once", async () => {
 Deno.test("SharedLock guard release throws when the lock is not held", () => {
   // A lock over memory this test controls, as a worker would revive it.
   const cells = new Int32Array(new SharedArrayBuffer(4));
-  return revive({
+  const values: unknown[] = [{
     $seedWire: "SharedLock",
     data: { buffer: cells.buffer, byteOffset: 0 },
-  }).then((revived) => {
-    const lock = revived as SharedLock;
+  }];
+  return reviveValues(values, [[0]]).then(() => {
+    const lock = values[0] as SharedLock;
     const guard = lock.tryAcquire()!;
     assert.equal(Atomics.load(cells, 0), 1, "the lock word is shared");
     Atomics.store(cells, 0, 0); // unlocked behind the guard's back

@@ -1,6 +1,6 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { kToWire, registerReviver } from "../_wire.ts";
+import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
 import {
   checkAtomic,
   checkElement,
@@ -76,10 +76,12 @@ let adopting: SharedArrayBuffer | undefined;
  *   stored as its typed array stores it (wrapped for integers, rounded for
  *   `f32`). Reads of `f32`/`f64` values are not atomic: read them under the
  *   lock when another thread may write them.
- * - **Across workers:** pass the value as a direct argument of a pool task
- *   (`pool.run(fn, [value])`), or return it as a task's result: the other
- *   side gets a `SharedValue` over the same memory, lock included. Values
- *   nested inside other arguments are not converted.
+ * - **Across workers:** pass the value in a pool task's arguments or result,
+ *   at the top level or nested in arrays, plain objects, Map values or Set
+ *   members (`pool.run(fn, [{ value }])`): the other side gets a
+ *   `SharedValue` over the same memory, lock included. Cloning it any other
+ *   way (inside a class instance, as a Map key, in a message) throws
+ *   `TypeError`.
  *
  * @typeParam K The element kind.
  *
@@ -120,13 +122,18 @@ export class SharedValue<K extends SharedKind> {
   readonly #lock: SharedLock;
 
   static {
-    registerReviver("SharedValue", (data) => {
-      const { kind, buffer } = data as {
-        kind: SharedKind;
-        buffer: SharedArrayBuffer;
-      };
-      adopting = buffer;
-      return new SharedValue(kind);
+    registerWireClass(SharedValue, "SharedValue", {
+      encode: (value) => ({
+        data: { kind: value.#kind, buffer: value.#view.buffer },
+      }),
+      revive(data) {
+        const { kind, buffer } = data as {
+          kind: SharedKind;
+          buffer: SharedArrayBuffer;
+        };
+        adopting = buffer;
+        return new SharedValue(kind);
+      },
     });
   }
 
@@ -150,6 +157,7 @@ export class SharedValue<K extends SharedKind> {
    * ```
    */
   constructor(kind: K, initial?: SharedKindValue<K>) {
+    refuseStructuredClone(this);
     let buffer = adopting;
     adopting = undefined;
     const info = kindInfo(kind, "SharedValue");
@@ -386,29 +394,6 @@ export class SharedValue<K extends SharedKind> {
       expected as number,
       replacement as number,
     ) as SharedKindValue<K>;
-  }
-
-  /**
-   * Encodes the value for a pool to send to a worker; the pool calls it.
-   *
-   * @returns The wire form: the kind and the shared memory.
-   *
-   * @example Usage
-   * ```ts
-   * import { SharedValue } from "@seed/concurrency/sync";
-   * import assert from "node:assert/strict";
-   *
-   * const value = new SharedValue("i32");
-   * const key = Symbol.for("@seed/concurrency/toWire");
-   * const form = (value as unknown as Record<symbol, () => { type: string }>)[key]!();
-   * assert.equal(form.type, "SharedValue");
-   * ```
-   */
-  [kToWire](): { type: string; data: unknown } {
-    return {
-      type: "SharedValue",
-      data: { kind: this.#kind, buffer: this.#view.buffer },
-    };
   }
 
   #rmw(
