@@ -98,6 +98,46 @@ export function registerWireClass<T extends object>(
   revivers.set(type, codec.revive as (data: unknown) => unknown);
 }
 
+/**
+ * The codec of a class that lives in `length` Int32 cells of shared memory
+ * (`cellsOf` reads them): it crosses as the buffer and the offset, and
+ * `adopt` makes an instance over the received cells.
+ *
+ * @throws {TypeError} (revive) If the received buffer is not shared memory.
+ */
+export function sharedCellsCodec<T>(
+  length: number,
+  cellsOf: (value: T) => Int32Array,
+  adopt: (cells: Int32Array) => T,
+): WireCodec<T> {
+  return {
+    encode(value) {
+      const { buffer, byteOffset } = cellsOf(value);
+      return { data: { buffer, byteOffset } };
+    },
+    revive(data) {
+      const { buffer, byteOffset } = data as {
+        buffer: unknown;
+        byteOffset: number;
+      };
+      return adopt(new Int32Array(sharedBuffer(buffer), byteOffset, length));
+    },
+  };
+}
+
+/**
+ * Returns `buffer`, checked to be shared memory: a received buffer comes from
+ * the other side, which may be broken.
+ *
+ * @throws {TypeError} If `buffer` is not a `SharedArrayBuffer`.
+ */
+export function sharedBuffer(buffer: unknown): SharedArrayBuffer {
+  if (buffer instanceof SharedArrayBuffer) return buffer;
+  throw new TypeError(
+    "Cannot rebuild a received object over shared memory as its buffer is not a SharedArrayBuffer",
+  );
+}
+
 const CLONE_GUARD: PropertyDescriptor = Object.freeze({
   enumerable: true,
   configurable: false,

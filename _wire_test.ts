@@ -208,6 +208,22 @@ Deno.test("reviveValues() rejects an unknown type, saying to import its module",
   );
 });
 
+Deno.test("reviveValues() rejects shared objects over memory that is not shared", async () => {
+  const buffer = new ArrayBuffer(64);
+  const markers = [
+    { $seedWire: "SharedLock", data: { buffer, byteOffset: 0 } },
+    { $seedWire: "SharedEvent", data: { buffer, byteOffset: 0 } },
+    { $seedWire: "SharedValue", data: { kind: "i32", buffer } },
+    { $seedWire: "SharedArray", data: { kind: "i32", buffer, length: 1 } },
+  ];
+  for (const marker of markers) {
+    await assert.rejects(reviveValues([marker], [[0]]), {
+      name: "TypeError",
+      message: /its buffer is not a SharedArrayBuffer/,
+    }, marker.$seedWire);
+  }
+});
+
 Deno.test("reviveValues() rejects paths that do not lead to a marker", async () => {
   const bad: [unknown[], unknown][] = [
     [[{ a: 1 }], [[0, "a"]]],

@@ -1,6 +1,10 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
+import {
+  refuseStructuredClone,
+  registerWireClass,
+  sharedBuffer,
+} from "../_wire.ts";
 import {
   checkAtomic,
   checkElement,
@@ -97,7 +101,7 @@ export class SharedArray<K extends SharedKind> implements
           buffer: SharedArrayBuffer;
           length: number;
         };
-        adopting = { buffer, length };
+        adopting = { buffer: sharedBuffer(buffer), length };
         return new SharedArray(kind, 0);
       },
     });

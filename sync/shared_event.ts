@@ -1,6 +1,10 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
+import {
+  refuseStructuredClone,
+  registerWireClass,
+  sharedCellsCodec,
+} from "../_wire.ts";
 import {
   assertMayBlock,
   type Attempt,
@@ -94,22 +98,14 @@ export class SharedEvent {
   readonly #cells: Int32Array;
 
   static {
-    registerWireClass(SharedEvent, "SharedEvent", {
-      encode: (event) => ({
-        data: {
-          buffer: event.#cells.buffer,
-          byteOffset: event.#cells.byteOffset,
-        },
-      }),
-      revive(data) {
-        const { buffer, byteOffset } = data as {
-          buffer: SharedArrayBuffer;
-          byteOffset: number;
-        };
-        adopting = new Int32Array(buffer, byteOffset, 2);
+    registerWireClass(
+      SharedEvent,
+      "SharedEvent",
+      sharedCellsCodec(2, (event) => event.#cells, (cells) => {
+        adopting = cells;
         return new SharedEvent();
-      },
-    });
+      }),
+    );
   }
 
   /**

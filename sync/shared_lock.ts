@@ -1,6 +1,10 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
+import {
+  refuseStructuredClone,
+  registerWireClass,
+  sharedCellsCodec,
+} from "../_wire.ts";
 import {
   assertMayBlock,
   type Attempt,
@@ -232,22 +236,14 @@ export class SharedLock {
         return new SharedLock();
       },
     });
-    registerWireClass(SharedLock, "SharedLock", {
-      encode: (lock) => ({
-        data: {
-          buffer: lock.#cells.buffer,
-          byteOffset: lock.#cells.byteOffset,
-        },
-      }),
-      revive(data) {
-        const { buffer, byteOffset } = data as {
-          buffer: SharedArrayBuffer;
-          byteOffset: number;
-        };
-        adopting = new Int32Array(buffer, byteOffset, 1);
+    registerWireClass(
+      SharedLock,
+      "SharedLock",
+      sharedCellsCodec(1, (lock) => lock.#cells, (cells) => {
+        adopting = cells;
         return new SharedLock();
-      },
-    });
+      }),
+    );
   }
 
   /**

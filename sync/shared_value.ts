@@ -1,6 +1,10 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
-import { refuseStructuredClone, registerWireClass } from "../_wire.ts";
+import {
+  refuseStructuredClone,
+  registerWireClass,
+  sharedBuffer,
+} from "../_wire.ts";
 import {
   checkAtomic,
   checkElement,
@@ -131,7 +135,7 @@ export class SharedValue<K extends SharedKind> {
           kind: SharedKind;
           buffer: SharedArrayBuffer;
         };
-        adopting = buffer;
+        adopting = sharedBuffer(buffer);
         return new SharedValue(kind);
       },
     });
