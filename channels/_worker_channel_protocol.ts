@@ -14,7 +14,7 @@
  *  +-------------------------+   link port      +--------------------+
  *  | OwnerCore               | <--------------> | ProxyCore          |
  *  |  buffer, wait queues    |  SEND/RECV/...   |  pending requests  |
- *  |  links: unacked values  |  SENT/VALUE/...  |  holds lifeline   |
+ *  |  links: unacked values  |  SENT/VALUE/...  |  holds lifeline    |
  *  +-------------------------+                  +--------------------+
  *          `-- watches the proxy's lifeline: freed when its thread ends
  * ```
