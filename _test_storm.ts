@@ -1,0 +1,471 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// Internal test driver (not published: `_test_*.ts`): a seeded storm of pool
+// calls with crashes, aborts, timeouts, cancelled futures, backpressure,
+// recycling, idle timeouts, hostile tasks, early breaks out of imap, and a
+// close or terminate at a random moment; then a check of every invariant the
+// pool promises (see testdata/storm_checks.ts for the per-call rules):
+//
+// - every call settles exactly once, with an allowed outcome, and nothing
+//   hangs (a watchdog turns a hang into a violation with a dump);
+// - no task runs twice (each task counts its starts in shared memory);
+// - close() or terminate() resolves (close({ signal }) may reject with the
+//   signal's reason), and the stats at rest add up;
+// - abandonedWorkers returns to 0 and the OS thread count to its start.
+//
+// The seed fixes the script (which calls, kinds, signals, when to end); the
+// interleaving with the workers still depends on timing. Used by
+// pool_storm_test.ts and bench/soak.ts.
+import { WorkerPool } from "./pool.ts";
+import {
+  BAD_RESULT_KINDS,
+  CRASH_KINDS,
+  HOSTILE_KINDS,
+  type Kind,
+  type StormItem,
+} from "./testdata/storm_tasks.ts";
+import type * as Tasks from "./testdata/storm_tasks.ts";
+import {
+  type Call,
+  checkCall,
+  describeCall,
+  type Method,
+  outcomeOf,
+  produce,
+  produceAsync,
+  takeRandom,
+  track,
+} from "./testdata/storm_calls.ts";
+import {
+  catchUncaught,
+  closeWithSignal,
+  eventually,
+  type NewPoolOptions,
+  poolOptions,
+  Random,
+  restingProblems,
+  statsOf,
+  threadsBackTo,
+  watchdog,
+  WATCHDOG_MS,
+  workerThreadCount,
+} from "./testdata/storm_harness.ts";
+
+const TASKS = new URL("./testdata/storm_tasks.ts", import.meta.url);
+
+/** How to run one storm. */
+export interface StormOptions {
+  seed: number;
+  /** How many calls to make (a `map` or an `imap` is one call). */
+  calls: number;
+  /** The safety net that turns a hang into a violation. */
+  watchdogMs?: number;
+  /** Whether to include hostile tasks (they take process-wide Web Locks). */
+  hostile?: boolean;
+  /** End the pool after the last call, not at a random moment (for soaks). */
+  endLast?: boolean;
+  /** How to end the pool, instead of a random way. */
+  end?: End;
+}
+
+/** How the storm ends the pool. */
+export type End = "close" | "terminate" | "closeSignal" | "closeThenTerminate";
+
+/** What a storm did, and what it found wrong. */
+export interface StormReport {
+  seed: number;
+  options: NewPoolOptions;
+  end: End;
+  calls: number;
+  tasks: number;
+  outcomes: Record<string, number>;
+  crashedWorkers: number;
+  /** From the first call until every thread had ended. */
+  elapsedMs: number;
+  /** From close() or terminate() until it settled. */
+  closeMs: number;
+  violations: string[];
+  stats: unknown;
+}
+
+/** The storm's safety net: generous, as the storm takes seconds. */
+const STORM_WATCHDOG_MS = Math.max(WATCHDOG_MS * 2, 45_000);
+
+/** How storms end, close() twice as often as the others. */
+const ENDS: readonly End[] = [
+  "close",
+  "close",
+  "terminate",
+  "closeSignal",
+  "closeThenTerminate",
+];
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Runs one storm and checks every invariant; a violation is reported, not thrown. */
+export async function runStorm(options: StormOptions): Promise<StormReport> {
+  return await new Storm(options).run();
+}
+
+class Storm {
+  readonly seed: number;
+  readonly budget: number;
+  readonly hostile: boolean;
+  readonly watchdogMs: number;
+  readonly rng: Random;
+  readonly options: NewPoolOptions;
+  readonly end: End;
+  readonly endAt: number;
+  readonly pool: WorkerPool<typeof Tasks>;
+  readonly runs: Int32Array;
+  readonly calls: Call[] = [];
+  readonly abortable: { controller: AbortController; call: Call }[] = [];
+  readonly cancellable: Call[] = [];
+  readonly violations: string[] = [];
+  /** Calls still pending when the watchdog fired (it named them). */
+  readonly lost = new Set<Call>();
+  nextIndex = 0;
+  ending: Promise<void> | undefined;
+  endState = "none" as "none" | "pending" | "resolved" | "rejected";
+  endError: unknown;
+  endStartedAt = 0;
+  endSettledAt = 0;
+  closeController: AbortController | undefined;
+  closeAbortReason: unknown;
+  terminating: Promise<void> | undefined;
+
+  constructor(storm: StormOptions) {
+    this.seed = storm.seed;
+    this.budget = storm.calls;
+    this.hostile = storm.hostile ?? true;
+    this.watchdogMs = storm.watchdogMs ?? STORM_WATCHDOG_MS;
+    const rng = this.rng = new Random(storm.seed);
+    const options: NewPoolOptions = {
+      size: 1 + rng.int(4),
+      abortGraceMs: 5 + rng.int(30),
+      name: `storm ${storm.seed}`,
+    };
+    if (rng.chance(0.4)) options.maxQueue = 1 + rng.int(6);
+    if (rng.chance(0.4)) options.maxTasksPerWorker = 4 + rng.int(17);
+    if (rng.chance(0.5)) options.idleTimeoutMs = 1 + rng.int(20);
+    this.options = options;
+    const end = rng.pick(ENDS);
+    this.end = storm.end ?? end;
+    const endAt = Math.floor(this.budget * (0.5 + 0.5 * rng.next()));
+    this.endAt = storm.endLast ? this.budget : endAt;
+    this.pool = new WorkerPool<typeof Tasks>(TASKS, poolOptions(options));
+    this.runs = new Int32Array(new SharedArrayBuffer(4 * (this.budget * 24)));
+  }
+
+  async run(): Promise<StormReport> {
+    const threadsBefore = workerThreadCount();
+    const started = performance.now();
+    // An error the pool throws outside any call would end the process: note
+    // it as a violation instead, and go on.
+    const stopCatching = catchUncaught((error) =>
+      this.violations.push(
+        `the pool threw outside any call: ${
+          error instanceof Error ? error.stack : String(error)
+        }`,
+      )
+    );
+    try {
+      await watchdog(
+        this.#play(threadsBefore),
+        `the storm of seed ${this.seed}`,
+        () => this.#dump(),
+        this.watchdogMs,
+      );
+    } catch (error) {
+      this.violations.push(error instanceof Error ? error.message : `${error}`);
+      // Calls still pending were lost: terminate() must not make them look
+      // settled to the checks below.
+      for (const call of this.calls) {
+        if (call.status === "pending") this.lost.add(call);
+      }
+      void this.pool.terminate().catch(() => {});
+    } finally {
+      stopCatching();
+    }
+    const elapsedMs = performance.now() - started;
+    const outcomes: Record<string, number> = {};
+    for (const call of this.calls) {
+      const kind = this.lost.has(call) ? "lost at the hang" : outcomeOf(call);
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+    }
+    this.#check();
+    const stats = this.pool.stats;
+    return {
+      seed: this.seed,
+      options: this.options,
+      end: this.end,
+      calls: this.calls.length,
+      tasks: this.nextIndex,
+      outcomes,
+      crashedWorkers: stats.crashedWorkers,
+      elapsedMs,
+      closeMs: this.endSettledAt > 0
+        ? this.endSettledAt - this.endStartedAt
+        : -1,
+      violations: this.violations,
+      stats,
+    };
+  }
+
+  async #play(threadsBefore: number): Promise<void> {
+    const { rng, pool } = this;
+    for (let n = 0; n < this.budget; n++) {
+      if (n === this.endAt) this.#startEnd();
+      this.#issue();
+      await this.#control();
+    }
+    if (this.ending === undefined) this.#startEnd();
+    if (this.end === "closeSignal" && rng.chance(0.5)) this.#abortClose();
+    if (this.end === "closeThenTerminate") {
+      this.terminating ??= pool.terminate();
+    }
+    await Promise.all(this.calls.map((call) => call.done));
+    await this.ending?.catch(() => {});
+    await this.terminating;
+    const terminated = this.end === "terminate" ||
+      this.terminating !== undefined;
+    if (this.endState === "resolved" && !terminated) {
+      // close() resolves only once every worker thread has ended.
+      const abandoned = pool.stats.abandonedWorkers;
+      if (abandoned !== 0) {
+        this.violations.push(
+          `close() resolved while ${abandoned} abandoned workers were counted`,
+        );
+      }
+    }
+    await eventually(() => pool.stats.abandonedWorkers === 0);
+    await threadsBackTo(threadsBefore);
+  }
+
+  #item(kind: Kind): StormItem {
+    const item: StormItem = { runs: this.runs, index: this.nextIndex++, kind };
+    if (kind === "slowAsync" || kind === "slowSync") {
+      item.ms = 1 + this.rng.int(20);
+    }
+    if (kind === "stubborn") item.ms = 20 + this.rng.int(60);
+    return item;
+  }
+
+  #singleKind(): Kind {
+    const { rng } = this;
+    const r = rng.next();
+    if (r < 0.40) return "ok";
+    if (r < 0.50) return "async";
+    if (r < 0.60) return "fail";
+    if (r < 0.68) return "slowAsync";
+    if (r < 0.76) return "slowSync";
+    if (r < 0.78) return "stubborn";
+    if (r < 0.88) return rng.pick(CRASH_KINDS);
+    if (r < 0.95 && this.hostile) return rng.pick(HOSTILE_KINDS);
+    if (r < 0.97) return rng.pick(BAD_RESULT_KINDS);
+    return "ok";
+  }
+
+  #listKind(crashes: boolean): Kind {
+    const r = this.rng.next();
+    if (r < 0.70) return "ok";
+    if (r < 0.82) return "async";
+    if (r < 0.90) return "fail";
+    if (r < 0.96) return "slowSync";
+    return crashes ? this.rng.pick(CRASH_KINDS) : "ok";
+  }
+
+  #signal(call: Call): AbortSignal | undefined {
+    const r = this.rng.next();
+    if (r < 0.2) {
+      const controller = new AbortController();
+      this.abortable.push({ controller, call });
+      return controller.signal;
+    }
+    if (r < 0.25) return AbortSignal.timeout(1 + this.rng.int(30));
+  }
+
+  #issue(): void {
+    const { rng, pool } = this;
+    const r = rng.next();
+    const method: Method = r < 0.55
+      ? "run"
+      : r < 0.75
+      ? "submit"
+      : r < 0.85
+      ? "map"
+      : r < 0.95
+      ? "imap"
+      : "imapUnordered";
+    const call: Call = {
+      id: this.calls.length,
+      method,
+      items: [],
+      afterEnd: this.ending !== undefined,
+      signal: undefined,
+      status: "pending",
+      settles: 0,
+      yielded: [],
+      breakAt: undefined,
+      done: Promise.resolve(),
+    };
+    this.calls.push(call);
+    call.signal = this.#signal(call);
+    const withSignal = call.signal === undefined ? {} : { signal: call.signal };
+    if (method === "run" || method === "submit") {
+      const item = this.#item(this.#singleKind());
+      call.items.push(item);
+      if (method === "run") {
+        return track(call, pool.run("step", [item], withSignal));
+      }
+      const future = call.future = pool.submit("step", [item], withSignal);
+      future.onSettled(() => call.settles++);
+      call.done = new Promise<void>((resolve) => {
+        future.onSettled((f) => {
+          call.status = f.state === "fulfilled" ? "resolved" : "rejected";
+          if (f.state === "fulfilled") call.value = f.value;
+          else call.error = f.error;
+          resolve();
+        });
+      });
+      this.cancellable.push(call);
+      return;
+    }
+    if (method === "map") {
+      const n = 1 + rng.int(8);
+      for (let i = 0; i < n; i++) {
+        call.items.push(this.#item(this.#listKind(true)));
+      }
+      return track(
+        call,
+        pool.map("step", call.items, { ...withSignal, chunkSize: 1 }),
+      );
+    }
+    const planned = Array.from(
+      { length: 1 + rng.int(20) },
+      () => this.#item(this.#listKind(false)),
+    );
+    const isAsync = rng.chance(0.3);
+    const options = {
+      ...withSignal,
+      ...(rng.chance(0.7) ? { chunkSize: 1 } : {}),
+      ...(rng.chance(0.5) ? { maxInFlight: 1 + rng.int(4) } : {}),
+    };
+    if (rng.chance(0.3)) call.breakAt = rng.int(planned.length + 1);
+    const source = isAsync
+      ? produceAsync(planned, call.items)
+      : produce(planned, call.items);
+    const iterator = method === "imap"
+      ? pool.imap("step", source, options)
+      : pool.imapUnordered("step", source, options);
+    track(
+      call,
+      (async () => {
+        if (call.breakAt === 0) return;
+        for await (const value of iterator) {
+          call.yielded.push(value);
+          if (call.yielded.length === call.breakAt) break;
+        }
+      })(),
+    );
+  }
+
+  #startEnd(): void {
+    const { pool } = this;
+    this.endStartedAt = performance.now();
+    if (this.end === "terminate") this.ending = pool.terminate();
+    else if (this.end === "closeSignal") {
+      this.closeController = new AbortController();
+      this.ending = closeWithSignal(pool, this.closeController.signal);
+    } else this.ending = pool.close();
+    this.endState = "pending";
+    this.ending.then(() => {
+      this.endState = "resolved";
+      this.endSettledAt = performance.now();
+    }, (error) => {
+      this.endState = "rejected";
+      this.endError = error;
+      this.endSettledAt = performance.now();
+    });
+  }
+
+  #abortClose(): void {
+    const controller = this.closeController;
+    if (controller === undefined || controller.signal.aborted) return;
+    this.closeAbortReason = new Error("Storm abort of close()");
+    controller.abort(this.closeAbortReason);
+  }
+
+  /** Aborts, cancels and ends at random moments, and lets time pass. */
+  async #control(): Promise<void> {
+    const { rng, abortable, cancellable } = this;
+    if (abortable.length > 0 && rng.chance(0.12)) {
+      const { controller, call } = takeRandom(rng, abortable);
+      controller.abort(new Error(`Storm abort of call ${call.id}`));
+    }
+    if (cancellable.length > 0 && rng.chance(0.06)) {
+      const call = takeRandom(rng, cancellable);
+      const reason = new Error(`Storm cancel of call ${call.id}`);
+      if (call.future?.cancel(reason)) call.cancelReason = reason;
+    }
+    if (this.closeController !== undefined && rng.chance(0.05)) {
+      this.#abortClose();
+    }
+    if (
+      this.end === "closeThenTerminate" && this.ending !== undefined &&
+      this.terminating === undefined && rng.chance(0.1)
+    ) this.terminating = this.pool.terminate();
+    if (rng.chance(0.3)) await tick();
+    if (rng.chance(0.03)) {
+      // Let a random call make progress, but do not stop the script for it.
+      const call = rng.pick(this.calls);
+      await Promise.race([call.done, ...Array.from({ length: 5 }, tick)]);
+    }
+  }
+
+  #check(): void {
+    const { pool, violations } = this;
+    const closedAllowed = this.end === "terminate" ||
+      this.terminating !== undefined || this.closeAbortReason !== undefined;
+    for (const call of this.calls) {
+      if (call.status === "pending" || this.lost.has(call)) continue;
+      const problem = checkCall(call, closedAllowed);
+      if (problem !== undefined) {
+        violations.push(`${describeCall(call)}: ${problem}`);
+      }
+    }
+    for (let index = 0; index < this.nextIndex; index++) {
+      const count = Atomics.load(this.runs, index);
+      if (count > 1) violations.push(`task ${index} ran ${count} times`);
+    }
+    if (
+      this.endState === "rejected" &&
+      (this.closeAbortReason === undefined ||
+        this.endError !== this.closeAbortReason)
+    ) violations.push(`${this.end} rejected with ${String(this.endError)}`);
+    if (this.endState === "resolved" || this.endState === "rejected") {
+      if (pool.state !== "closed") {
+        violations.push(`the pool is ${pool.state} after ${this.end}`);
+      }
+      const stats = statsOf(pool);
+      for (const problem of restingProblems(stats)) {
+        violations.push(`stats at rest: ${problem}`);
+      }
+      if (stats.workers !== 0) {
+        violations.push(`${stats.workers} workers after ${this.end}`);
+      }
+    }
+  }
+
+  #dump(): unknown {
+    return {
+      seed: this.seed,
+      options: this.options,
+      end: this.end,
+      endState: this.endState,
+      state: this.pool.state,
+      stats: this.pool.stats,
+      pending: this.calls.filter((call) => call.status === "pending")
+        .slice(0, 40).map(describeCall),
+    };
+  }
+}
