@@ -10,31 +10,85 @@
 import { List } from "../_list.ts";
 import { Waiter, type WaiterOwner } from "./_wait_queue.ts";
 
+/** Where a permit stands; see {@linkcode lendPermit}. */
+export type PermitState = "held" | "lent" | "released";
+
+let access: {
+  state(permit: Permit, owner: FairSemaphore): PermitState | "foreign";
+  set(permit: Permit, state: "held" | "lent"): void;
+};
+
 /**
  * A held share of a {@linkcode FairSemaphore}: the guard object handed out by
  * Lock, Semaphore and RwLock. Releasing it a second time does nothing.
+ * Releasing a permit lent to a pending `Condition.wait()` throws.
  */
 export class Permit {
-  #owner: FairSemaphore | undefined;
+  readonly #owner: FairSemaphore;
   readonly #weight: number;
+  #state: PermitState = "held";
+
+  static {
+    access = {
+      state: (permit, owner) =>
+        permit.#owner === owner ? permit.#state : "foreign",
+      set: (permit, state) => {
+        permit.#state = state;
+        if (state === "lent") permit.#owner.release(permit.#weight);
+      },
+    };
+  }
 
   constructor(owner: FairSemaphore, weight: number) {
     this.#owner = owner;
     this.#weight = weight;
   }
 
-  /** Gives the permits back, once; later calls do nothing. */
+  /**
+   * Gives the permits back, once; later calls do nothing.
+   *
+   * @throws {TypeError} If the permit is lent to a pending `Condition.wait()`.
+   */
   release(): void {
-    const owner = this.#owner;
-    if (owner === undefined) return;
-    this.#owner = undefined;
-    owner.release(this.#weight);
+    if (this.#state !== "held") {
+      if (this.#state === "released") return;
+      throw new TypeError(
+        "Cannot release Lock as its guard is lent to a pending Condition.wait(): await the wait first",
+      );
+    }
+    this.#state = "released";
+    this.#owner.release(this.#weight);
   }
 
   /** Same as {@linkcode Permit.release}. */
   [Symbol.dispose](): void {
     this.release();
   }
+}
+
+/**
+ * `"foreign"` if another semaphore handed `permit` out, else where it stands:
+ * held, lent or released.
+ */
+export function permitState(
+  permit: Permit,
+  owner: FairSemaphore,
+): PermitState | "foreign" {
+  return access.state(permit, owner);
+}
+
+/**
+ * Gives a held permit's weight back to its semaphore but keeps the permit
+ * (`"lent"`), so that `Condition.wait()` frees the lock while the caller's
+ * guard stays its proof of holding it. {@linkcode reclaimPermit} ends it.
+ */
+export function lendPermit(permit: Permit): void {
+  access.set(permit, "lent");
+}
+
+/** Marks a lent permit held again, once its weight was re-acquired. */
+export function reclaimPermit(permit: Permit): void {
+  access.set(permit, "held");
 }
 
 /** The FIFO batch semaphore. Fields are public for the primitives above it. */

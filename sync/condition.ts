@@ -2,10 +2,16 @@
 // This module is browser compatible.
 
 import { describe } from "../errors/_describe.ts";
-import type { FairSemaphore } from "./_fair_semaphore.ts";
+import {
+  type FairSemaphore,
+  lendPermit,
+  Permit,
+  permitState,
+  reclaimPermit,
+} from "./_fair_semaphore.ts";
 import { lockCore } from "./_lock_core.ts";
 import { Waiter, WaitQueue } from "./_wait_queue.ts";
-import { Lock } from "./lock.ts";
+import { Lock, type LockGuard } from "./lock.ts";
 
 /** Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}. */
 export interface ConditionWaitOptions {
@@ -18,9 +24,24 @@ export interface ConditionWaitOptions {
   signal?: AbortSignal;
 }
 
+/** A wait on the condition, holding the guard it lent back to the lock. */
+class ConditionWaiter extends Waiter<void> {
+  readonly guard: Permit;
+
+  constructor(
+    queue: ConditionQueue,
+    signal: AbortSignal | undefined,
+    guard: Permit,
+  ) {
+    super(queue, signal, 0);
+    this.guard = guard;
+  }
+}
+
 /**
  * The condition's queue. Whether notified or aborted, a waiter taken off
- * this queue first re-acquires the lock, then settles.
+ * this queue first re-acquires the lock (its guard is held again), then
+ * settles.
  */
 class ConditionQueue extends WaitQueue<void> {
   readonly #core: FairSemaphore;
@@ -31,18 +52,22 @@ class ConditionQueue extends WaitQueue<void> {
   }
 
   override abortWaiter(waiter: Waiter<void>): void {
-    if (this.remove(waiter)) this.reacquire(waiter, false);
+    if (this.remove(waiter)) {
+      this.reacquire(waiter as ConditionWaiter, false);
+    }
   }
 
   /**
-   * Re-acquires the lock for a waiter taken off the queue, then resolves it
-   * (`notified`) or rejects it with its signal's reason. The re-acquire
-   * itself cannot be aborted.
+   * Re-acquires the lock for a waiter taken off the queue, marks its guard
+   * held again, then resolves it (`notified`) or rejects it with its signal's
+   * reason. The re-acquire itself cannot be aborted.
    */
-  reacquire(waiter: Waiter<void>, notified: boolean): void {
-    const settle = notified
-      ? () => waiter.resolve()
-      : () => waiter.reject(waiter.signal?.reason);
+  reacquire(waiter: ConditionWaiter, notified: boolean): void {
+    const settle = () => {
+      reclaimPermit(waiter.guard);
+      if (notified) waiter.resolve();
+      else waiter.reject(waiter.signal?.reason);
+    };
     if (this.#core.tryAcquire(1) !== undefined) settle();
     else this.#core.acquire(1, undefined).then(settle);
   }
@@ -54,6 +79,10 @@ class ConditionQueue extends WaitQueue<void> {
  * `asyncio.Condition`: {@linkcode Condition.wait} releases the lock while
  * waiting and re-acquires it before it settles.
  *
+ * Every method takes the guard that `condition.lock.acquire()` (or
+ * `condition.lock.run()`) gave the caller, as proof that the caller holds
+ * the lock: the lock alone cannot tell which task holds it.
+ *
  * - **Fairness:** FIFO. {@linkcode Condition.notify} wakes the longest
  *   waiting task first; woken tasks then queue for the lock behind tasks
  *   already waiting for it.
@@ -64,10 +93,11 @@ class ConditionQueue extends WaitQueue<void> {
  *   the caller always holds the lock when `wait()` settles. A waiter
  *   notified before the abort resolves.
  * - **Reuse:** a condition needs no closing.
- * - **Misuse:** calling {@linkcode Condition.wait} or
- *   {@linkcode Condition.notify} while the lock is not held throws a
- *   `TypeError`. The lock does not record which task holds it, so a call
- *   from a task that does not hold a held lock is not detected.
+ * - **Misuse:** passing a guard that is not the current guard of this
+ *   condition's lock (a released guard, another lock's guard, a guard whose
+ *   `wait()` is still pending, or no guard) throws a `TypeError`, so a task
+ *   that does not hold the lock cannot wait or notify. While `wait(guard)` is
+ *   pending, releasing `guard` throws a `TypeError` too.
  *
  * @example Usage
  * ```ts
@@ -78,15 +108,15 @@ class ConditionQueue extends WaitQueue<void> {
  * const items: number[] = [];
  *
  * async function consume(): Promise<number> {
- *   using _guard = await condition.lock.acquire();
- *   await condition.waitFor(() => items.length > 0);
+ *   using guard = await condition.lock.acquire();
+ *   await condition.waitFor(guard, () => items.length > 0);
  *   return items.shift()!;
  * }
  *
  * async function produce(item: number): Promise<void> {
- *   using _guard = await condition.lock.acquire();
+ *   using guard = await condition.lock.acquire();
  *   items.push(item);
- *   condition.notify();
+ *   condition.notify(guard);
  * }
  *
  * const consumed = consume();
@@ -130,7 +160,7 @@ export class Condition {
   }
 
   /**
-   * The lock the condition waits on; acquire it before calling
+   * The lock the condition waits on; acquire it, and pass its guard to
    * {@linkcode Condition.wait} or {@linkcode Condition.notify}.
    *
    * @returns The lock given to the constructor, or the one it created.
@@ -162,9 +192,9 @@ export class Condition {
    *
    * const condition = new Condition();
    * const guard = await condition.lock.acquire();
-   * const waiting = condition.wait();
+   * const waiting = condition.wait(guard);
    * assert.equal(condition.waiting, 1);
-   * await condition.lock.run(() => condition.notify());
+   * await condition.lock.run((other) => condition.notify(other));
    * await waiting;
    * assert.equal(condition.waiting, 0);
    * guard.release();
@@ -176,9 +206,10 @@ export class Condition {
 
   /**
    * Releases the lock, waits for a notification, then re-acquires the lock
-   * before resolving. Call it while holding the lock; the caller's guard
-   * stays valid and still releases the lock afterwards. Because other tasks
-   * run in between, re-check the awaited state after waking (or use
+   * before resolving. Call it with the guard of the held lock; the guard
+   * stays valid and still releases the lock afterwards (releasing it while
+   * the wait is pending throws). Because other tasks run in between,
+   * re-check the awaited state after waking (or use
    * {@linkcode Condition.waitFor}).
    *
    * **Cancel safety:** if `options.signal` aborts before a notification
@@ -189,10 +220,12 @@ export class Condition {
    * aborted when this method is called rejects at once and the lock is never
    * released.
    *
+   * @param guard The guard `condition.lock.acquire()` gave the caller.
    * @param options Options, such as a signal to stop waiting.
    * @returns A promise that resolves, with the lock held again, after a
    * notification.
-   * @throws {TypeError} If the lock is not held.
+   * @throws {TypeError} If `guard` is not the current guard of this
+   * condition's lock: released, another lock's, or already waiting.
    * @throws {DOMException} If `options.signal` aborts before a notification:
    * rejects with `signal.reason`, an `"AbortError"` `DOMException` unless the
    * caller chose another reason.
@@ -206,38 +239,50 @@ export class Condition {
    * let ready = false;
    *
    * const waiter = (async () => {
-   *   using _guard = await condition.lock.acquire();
-   *   while (!ready) await condition.wait();
+   *   using guard = await condition.lock.acquire();
+   *   while (!ready) await condition.wait(guard);
    *   return "woken";
    * })();
    *
-   * await condition.lock.run(() => {
+   * await condition.lock.run((guard) => {
    *   ready = true;
-   *   condition.notifyAll();
+   *   condition.notifyAll(guard);
    * });
    * assert.equal(await waiter, "woken");
    * ```
+   *
+   * @example Giving up after a timeout
+   * ```ts
+   * import { Condition } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const condition = new Condition();
+   * using guard = await condition.lock.acquire();
+   * const controller = new AbortController();
+   * const waiting = condition.wait(guard, { signal: controller.signal });
+   * controller.abort(new Error("gave up"));
+   * await assert.rejects(waiting, { message: "gave up" });
+   * assert.equal(condition.lock.locked, true); // held again by `guard`
+   * ```
    */
-  wait(options?: ConditionWaitOptions): Promise<void> {
-    if (this.#core.permits !== 0) {
-      return Promise.reject(
-        new TypeError("Cannot wait on Condition as its lock is not held"),
-      );
-    }
+  wait(guard: LockGuard, options?: ConditionWaitOptions): Promise<void> {
+    const misuse = this.#misuse(guard, "wait on");
+    if (misuse !== undefined) return Promise.reject(misuse);
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) {
       return Promise.reject(signal.reason);
     }
-    const waiter = new Waiter<void>(this.#queue, signal, 0);
+    const permit = guard as Permit;
+    const waiter = new ConditionWaiter(this.#queue, signal, permit);
     this.#queue.push(waiter);
-    this.#core.release(1);
+    lendPermit(permit);
     return waiter.promise;
   }
 
   /**
    * Waits until `predicate()` returns `true`, checking it first and again
-   * after every notification, always with the lock held. Call it while
-   * holding the lock.
+   * after every notification, always with the lock held. Call it with the
+   * guard of the held lock.
    *
    * **Cancel safety:** if `options.signal` aborts before `predicate()`
    * returns `true`, this call leaves the queue, re-acquires the lock, and
@@ -245,11 +290,13 @@ export class Condition {
    * leaves nothing behind. A signal already aborted when this method is
    * called rejects at once, without calling `predicate`.
    *
+   * @param guard The guard `condition.lock.acquire()` gave the caller.
    * @param predicate Tells whether the awaited state is reached.
    * @param options Options, such as a signal to stop waiting.
    * @returns A promise that resolves, with the lock held, once `predicate()`
    * returned `true`.
-   * @throws {TypeError} If the lock is not held.
+   * @throws {TypeError} If `guard` is not the current guard of this
+   * condition's lock: released, another lock's, or already waiting.
    * @throws {DOMException} If `options.signal` aborts first: rejects with
    * `signal.reason`, an `"AbortError"` `DOMException` unless the caller
    * chose another reason. Whatever `predicate` throws is passed on.
@@ -261,13 +308,13 @@ export class Condition {
    *
    * const condition = new Condition();
    * let count = 0;
-   * const reachedThree = condition.lock.run(() =>
-   *   condition.waitFor(() => count >= 3)
+   * const reachedThree = condition.lock.run((guard) =>
+   *   condition.waitFor(guard, () => count >= 3)
    * );
    * for (let i = 0; i < 3; i++) {
-   *   await condition.lock.run(() => {
+   *   await condition.lock.run((guard) => {
    *     count++;
-   *     condition.notifyAll();
+   *     condition.notifyAll(guard);
    *   });
    * }
    * await reachedThree;
@@ -275,14 +322,14 @@ export class Condition {
    * ```
    */
   async waitFor(
+    guard: LockGuard,
     predicate: () => boolean,
     options?: ConditionWaitOptions,
   ): Promise<void> {
-    if (this.#core.permits !== 0) {
-      throw new TypeError("Cannot wait on Condition as its lock is not held");
-    }
+    const misuse = this.#misuse(guard, "wait on");
+    if (misuse !== undefined) throw misuse;
     options?.signal?.throwIfAborted();
-    while (!predicate()) await this.wait(options);
+    while (!predicate()) await this.wait(guard, options);
   }
 
   /**
@@ -290,8 +337,10 @@ export class Condition {
    * the lock after the caller releases it. With no waiters, it does nothing
    * (a notification is not stored).
    *
+   * @param guard The guard `condition.lock.acquire()` gave the caller.
    * @param n The most tasks to wake.
-   * @throws {TypeError} If the lock is not held.
+   * @throws {TypeError} If `guard` is not the current guard of this
+   * condition's lock: released, another lock's, or waiting.
    * @throws {RangeError} If `n` is not a non-negative integer.
    *
    * @example Usage
@@ -302,27 +351,26 @@ export class Condition {
    * const condition = new Condition();
    * const woken: number[] = [];
    * const waiters = [1, 2, 3].map((id) =>
-   *   condition.lock.run(async () => {
-   *     await condition.wait();
+   *   condition.lock.run(async (guard) => {
+   *     await condition.wait(guard);
    *     woken.push(id);
    *   })
    * );
-   * await condition.lock.run(() => condition.notify(2));
-   * await condition.lock.run(() => condition.notify());
+   * await condition.lock.run((guard) => condition.notify(guard, 2));
+   * await condition.lock.run((guard) => condition.notify(guard));
    * await Promise.all(waiters);
    * assert.deepEqual(woken, [1, 2, 3]);
    * ```
    */
-  notify(n: number = 1): void {
+  notify(guard: LockGuard, n: number = 1): void {
+    const misuse = this.#misuse(guard, "notify");
+    if (misuse !== undefined) throw misuse;
     if (!Number.isSafeInteger(n) || n < 0) {
       throw new RangeError(
         `Cannot notify Condition as 'n' must be a non-negative integer: received ${
           String(n)
         }`,
       );
-    }
-    if (this.#core.permits !== 0) {
-      throw new TypeError("Cannot notify Condition as its lock is not held");
     }
     this.#wake(n);
   }
@@ -331,7 +379,9 @@ export class Condition {
    * Wakes every waiting task. Each re-acquires the lock in turn after the
    * caller releases it.
    *
-   * @throws {TypeError} If the lock is not held.
+   * @param guard The guard `condition.lock.acquire()` gave the caller.
+   * @throws {TypeError} If `guard` is not the current guard of this
+   * condition's lock: released, another lock's, or waiting.
    *
    * @example Usage
    * ```ts
@@ -341,20 +391,51 @@ export class Condition {
    * const condition = new Condition();
    * let woken = 0;
    * const waiters = Array.from({ length: 3 }, () =>
-   *   condition.lock.run(async () => {
-   *     await condition.wait();
+   *   condition.lock.run(async (guard) => {
+   *     await condition.wait(guard);
    *     woken++;
    *   }));
-   * await condition.lock.run(() => condition.notifyAll());
+   * await condition.lock.run((guard) => condition.notifyAll(guard));
    * await Promise.all(waiters);
    * assert.equal(woken, 3);
    * ```
    */
-  notifyAll(): void {
-    if (this.#core.permits !== 0) {
-      throw new TypeError("Cannot notify Condition as its lock is not held");
-    }
+  notifyAll(guard: LockGuard): void {
+    const misuse = this.#misuse(guard, "notify");
+    if (misuse !== undefined) throw misuse;
     this.#wake(Infinity);
+  }
+
+  /**
+   * The `TypeError` for a `guard` that is not proof of holding this
+   * condition's lock right now, or `undefined` if it is.
+   */
+  #misuse(guard: unknown, action: string): TypeError | undefined {
+    const state = guard instanceof Permit
+      ? permitState(guard, this.#core)
+      : undefined;
+    switch (state) {
+      case "held":
+        return undefined;
+      case "released":
+        return new TypeError(
+          `Cannot ${action} Condition as 'guard' was released: the caller does not hold the lock`,
+        );
+      case "lent":
+        return new TypeError(
+          `Cannot ${action} Condition as 'guard' is lent to a pending wait(): the lock is not held until that wait settles`,
+        );
+      case "foreign":
+        return new TypeError(
+          `Cannot ${action} Condition as 'guard' belongs to another lock`,
+        );
+      default:
+        return new TypeError(
+          `Cannot ${action} Condition as 'guard' must be the guard of its lock: received ${
+            describe(guard)
+          }`,
+        );
+    }
   }
 
   #wake(n: number): void {
@@ -365,7 +446,7 @@ export class Condition {
       // ran, does not use up the notification.
       const notified = !waiter.aborting;
       waiter.detach();
-      queue.reacquire(waiter, notified);
+      queue.reacquire(waiter as ConditionWaiter, notified);
       if (notified) n--;
     }
   }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Condition } from "./condition.ts";
 import { Lock } from "./lock.ts";
+import { Semaphore } from "./semaphore.ts";
 import { flushMicrotasks, probe } from "./_test_util.ts";
 
 /** Starts a task that takes the lock, waits once, records and releases. */
@@ -13,9 +14,9 @@ function waiter(
   name: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  return condition.lock.run(async () => {
+  return condition.lock.run(async (guard) => {
     try {
-      await condition.wait(signal === undefined ? {} : { signal });
+      await condition.wait(guard, signal === undefined ? {} : { signal });
       log.push(`${name} woken`);
     } catch (error) {
       log.push(`${name} aborted`);
@@ -44,10 +45,10 @@ Deno.test("new Condition() rejects a lock that is not a Lock", () => {
 Deno.test("Condition.wait() releases the lock while waiting and holds it again when it resolves", async () => {
   const condition = new Condition();
   const guard = await condition.lock.acquire();
-  const waiting = probe(condition.wait());
+  const waiting = probe(condition.wait(guard));
   assert.equal(condition.lock.locked, false, "released while waiting");
   const notifier = await condition.lock.acquire();
-  condition.notify();
+  condition.notify(notifier);
   await flushMicrotasks();
   assert.equal(waiting.current.state, "pending", "waits for the lock");
   notifier.release();
@@ -58,31 +59,139 @@ Deno.test("Condition.wait() releases the lock while waiting and holds it again w
   assert.equal(condition.lock.locked, false);
 });
 
-Deno.test("Condition.wait() and Condition.notify() throw when the lock is not held", async () => {
+Deno.test("Condition.wait() from a task that does not hold the lock throws, and no second task enters the critical section", async () => {
   const condition = new Condition();
-  await assert.rejects(condition.wait(), {
-    name: "TypeError",
-    message: "Cannot wait on Condition as its lock is not held",
+  let inside = 0;
+  let most = 0;
+  const enter = () => most = Math.max(most, ++inside);
+  const leave = () => inside--;
+  // Task B held the lock once, and still has its guard.
+  const stale = await condition.lock.acquire();
+  stale.release();
+  // Task A holds the lock and is in the critical section.
+  const a = await condition.lock.acquire();
+  enter();
+  // B, not holding the lock, waits. The old wait() released A's lock here.
+  const b = probe(condition.wait(stale));
+  // Task C queues for the lock and enters the critical section with it.
+  const c = condition.lock.run(() => {
+    enter();
+    leave();
   });
-  await assert.rejects(condition.waitFor(() => true), TypeError);
-  assert.throws(() => condition.notify(), {
-    name: "TypeError",
-    message: "Cannot notify Condition as its lock is not held",
+  await flushMicrotasks();
+  assert.equal(most, 1, "one task at a time in the critical section");
+  const outcome = b.current;
+  assert.equal(outcome.state, "rejected", "B's wait() failed");
+  assert.ok(outcome.reason instanceof TypeError);
+  assert.equal(
+    outcome.reason.message,
+    "Cannot wait on Condition as 'guard' was released: the caller does not hold the lock",
+  );
+  leave();
+  a.release();
+  await c;
+  assert.equal(most, 1);
+});
+
+Deno.test("Condition methods throw TypeError for anything but the current guard of its lock", async (t) => {
+  const condition = new Condition();
+
+  await t.step("no guard, or not a guard", async () => {
+    using _held = await condition.lock.acquire();
+    for (const bad of [undefined, null, {}, { release() {} }]) {
+      await assert.rejects(condition.wait(bad as never), {
+        name: "TypeError",
+        message:
+          /^Cannot wait on Condition as 'guard' must be the guard of its lock: received /,
+      });
+      await assert.rejects(
+        condition.waitFor(bad as never, () => true),
+        TypeError,
+      );
+      assert.throws(() => condition.notify(bad as never), {
+        name: "TypeError",
+        message: /^Cannot notify Condition as 'guard' must be the guard/,
+      });
+      assert.throws(() => condition.notifyAll(bad as never), TypeError);
+    }
   });
-  assert.throws(() => condition.notifyAll(), TypeError);
+
+  await t.step("a released guard, with the lock free", async () => {
+    const guard = await condition.lock.acquire();
+    guard.release();
+    await assert.rejects(condition.wait(guard), {
+      name: "TypeError",
+      message:
+        "Cannot wait on Condition as 'guard' was released: the caller does not hold the lock",
+    });
+    assert.throws(() => condition.notify(guard), {
+      name: "TypeError",
+      message:
+        "Cannot notify Condition as 'guard' was released: the caller does not hold the lock",
+    });
+    assert.throws(() => condition.notifyAll(guard), TypeError);
+    assert.equal(condition.lock.locked, false);
+  });
+
+  await t.step("the guard of another lock, or of a semaphore", async () => {
+    using _held = await condition.lock.acquire();
+    using other = await new Lock().acquire();
+    using permit = await new Semaphore(2).acquire();
+    for (const foreign of [other, permit]) {
+      await assert.rejects(condition.wait(foreign), {
+        name: "TypeError",
+        message: "Cannot wait on Condition as 'guard' belongs to another lock",
+      });
+      assert.throws(() => condition.notify(foreign), TypeError);
+    }
+  });
+
+  await t.step("a guard whose wait() is pending", async () => {
+    const guard = await condition.lock.acquire();
+    const waiting = condition.wait(guard);
+    // The lock is free now; using the lent guard would let two tasks in.
+    assert.throws(() => condition.notify(guard), {
+      name: "TypeError",
+      message:
+        "Cannot notify Condition as 'guard' is lent to a pending wait(): the lock is not held until that wait settles",
+    });
+    await assert.rejects(condition.wait(guard), TypeError);
+    assert.throws(() => guard.release(), {
+      name: "TypeError",
+      message:
+        "Cannot release Lock as its guard is lent to a pending Condition.wait(): await the wait first",
+    });
+    assert.equal(condition.waiting, 1, "the misuses left nothing queued");
+    await condition.lock.run((other) => condition.notify(other));
+    await waiting;
+    condition.notify(guard); // held again
+    guard.release();
+    assert.equal(condition.lock.locked, false);
+  });
+
+  await t.step("a guard of the lock shared by another condition", async () => {
+    const other = new Condition(condition.lock);
+    const guard = await condition.lock.acquire();
+    const waiting = condition.wait(guard);
+    assert.throws(() => other.notify(guard), TypeError);
+    await condition.lock.run((g) => condition.notify(g));
+    await waiting;
+    other.notify(guard);
+    guard.release();
+  });
 });
 
 Deno.test("Condition.notify() rejects a count that is not a non-negative integer", async () => {
   const condition = new Condition();
-  using _guard = await condition.lock.acquire();
+  using guard = await condition.lock.acquire();
   for (const bad of [-1, 0.5, NaN]) {
-    assert.throws(() => condition.notify(bad), {
+    assert.throws(() => condition.notify(guard, bad), {
       name: "RangeError",
       message:
         `Cannot notify Condition as 'n' must be a non-negative integer: received ${bad}`,
     });
   }
-  condition.notify(0);
+  condition.notify(guard, 0);
 });
 
 Deno.test("Condition.notify() wakes the longest waiting tasks first", async () => {
@@ -91,32 +200,32 @@ Deno.test("Condition.notify() wakes the longest waiting tasks first", async () =
   const tasks = ["a", "b", "c"].map((name) => waiter(condition, log, name));
   await flushMicrotasks();
   assert.equal(condition.waiting, 3);
-  await condition.lock.run(() => condition.notify(2));
+  await condition.lock.run((guard) => condition.notify(guard, 2));
   await flushMicrotasks();
   assert.deepEqual(log, ["a woken", "b woken"]);
-  await condition.lock.run(() => condition.notifyAll());
+  await condition.lock.run((guard) => condition.notifyAll(guard));
   await Promise.all(tasks);
   assert.deepEqual(log, ["a woken", "b woken", "c woken"]);
 });
 
 Deno.test("Condition.notify() without waiters is not remembered", async () => {
   const condition = new Condition();
-  await condition.lock.run(() => condition.notify());
+  await condition.lock.run((guard) => condition.notify(guard));
   const log: string[] = [];
   const task = waiter(condition, log, "late");
   await flushMicrotasks();
   assert.deepEqual(log, []);
-  await condition.lock.run(() => condition.notify());
+  await condition.lock.run((guard) => condition.notify(guard));
   await task;
   assert.deepEqual(log, ["late woken"]);
 });
 
 Deno.test("Condition.wait() with an aborted signal rejects at once and keeps the lock", async () => {
   const condition = new Condition();
-  using _guard = await condition.lock.acquire();
+  using guard = await condition.lock.acquire();
   const reason = new Error("already aborted");
   await assert.rejects(
-    condition.wait({ signal: AbortSignal.abort(reason) }),
+    condition.wait(guard, { signal: AbortSignal.abort(reason) }),
     (error) => error === reason,
   );
   assert.equal(condition.lock.locked, true);
@@ -127,7 +236,7 @@ Deno.test("Condition.wait() aborted while waiting re-acquires the lock before re
   const condition = new Condition();
   const guard = await condition.lock.acquire();
   const controller = new AbortController();
-  const waiting = probe(condition.wait({ signal: controller.signal }));
+  const waiting = probe(condition.wait(guard, { signal: controller.signal }));
   const other = await condition.lock.acquire(); // someone else holds it now
   controller.abort("stop");
   await flushMicrotasks();
@@ -146,14 +255,16 @@ Deno.test("Condition.wait() aborted while its notification is dispatched passes 
   const log: string[] = [];
   const controller = new AbortController();
   const signal = AbortSignal.any([controller.signal]);
-  // Runs while `signal` is aborted but before the condition's listener.
-  controller.signal.addEventListener("abort", () => condition.notify(), {
-    once: true,
-  });
   const first = waiter(condition, log, "first", signal);
   const second = waiter(condition, log, "second");
   await flushMicrotasks();
   const notifier = await condition.lock.acquire();
+  // Runs while `signal` is aborted but before the condition's listener.
+  controller.signal.addEventListener(
+    "abort",
+    () => condition.notify(notifier),
+    { once: true },
+  );
   controller.abort("stop"); // notifies mid-abort, under the lock
   notifier.release();
   await assert.rejects(first, (error) => error === "stop");
@@ -168,7 +279,7 @@ Deno.test("Condition.wait() aborted after its notification in the same tick reso
   const task = waiter(condition, log, "only", controller.signal);
   await flushMicrotasks();
   const notifier = await condition.lock.acquire();
-  condition.notify();
+  condition.notify(notifier);
   controller.abort();
   notifier.release();
   await task;
@@ -179,17 +290,17 @@ Deno.test("Condition.waitFor() returns once the predicate holds, checking it und
   const condition = new Condition();
   let value = 0;
   const checks: boolean[] = [];
-  const waiting = condition.lock.run(() =>
-    condition.waitFor(() => {
+  const waiting = condition.lock.run((guard) =>
+    condition.waitFor(guard, () => {
       checks.push(condition.lock.locked);
       return value === 2;
     })
   );
   for (let i = 0; i < 2; i++) {
     await flushMicrotasks();
-    await condition.lock.run(() => {
+    await condition.lock.run((guard) => {
       value++;
-      condition.notifyAll();
+      condition.notifyAll(guard);
     });
   }
   await waiting;
@@ -198,10 +309,12 @@ Deno.test("Condition.waitFor() returns once the predicate holds, checking it und
 
 Deno.test("Condition.waitFor() with an aborted signal rejects without calling the predicate", async () => {
   const condition = new Condition();
-  using _guard = await condition.lock.acquire();
+  using guard = await condition.lock.acquire();
   let called = false;
   await assert.rejects(
-    condition.waitFor(() => called = true, { signal: AbortSignal.abort("x") }),
+    condition.waitFor(guard, () => called = true, {
+      signal: AbortSignal.abort("x"),
+    }),
     (error) => error === "x",
   );
   assert.equal(called, false);
@@ -263,9 +376,9 @@ Deno.test("Condition loses no wake-up under random waits, aborts and notifies", 
           case "notify":
           case "notifyAll": {
             const n = step.op === "notify" ? step.n : Infinity;
-            await condition.lock.run(() => {
-              if (n === Infinity) condition.notifyAll();
-              else condition.notify(n);
+            await condition.lock.run((guard) => {
+              if (n === Infinity) condition.notifyAll(guard);
+              else condition.notify(guard, n);
             });
             const woken = queue.splice(0, n);
             for (const task of woken) expected.push(`${task.name} woken`);
@@ -277,7 +390,7 @@ Deno.test("Condition loses no wake-up under random waits, aborts and notifies", 
         assert.equal(condition.waiting, queue.length);
         assert.equal(condition.lock.locked, false);
       }
-      await condition.lock.run(() => condition.notifyAll());
+      await condition.lock.run((guard) => condition.notifyAll(guard));
       await Promise.all(queue.map((task) => task.done));
       assert.equal(condition.waiting, 0);
     }),

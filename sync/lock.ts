@@ -19,6 +19,9 @@ export interface LockAcquireOptions {
 /**
  * Proof of holding a {@linkcode Lock}. Release it with
  * {@linkcode LockGuard.release} or let a `using` declaration dispose of it.
+ * A `Condition` over the lock takes it to check that its caller holds the
+ * lock; releasing it while a `Condition.wait()` given it is pending throws a
+ * `TypeError`.
  *
  * @example Usage
  * ```ts
@@ -37,6 +40,9 @@ export interface LockGuard extends Disposable {
   /**
    * Releases the lock, handing it to the next waiter if there is one. The
    * first call releases; later calls do nothing.
+   *
+   * @throws {TypeError} If a `Condition.wait()` given this guard is pending:
+   * the lock is not held until it settles.
    *
    * @example Usage
    * ```ts
@@ -86,7 +92,8 @@ export interface LockGuard extends Disposable {
  * - **Misuse:** releasing a guard twice is a no-op (the lock is released
  *   once). There is no raw `release()`: only a holder's guard releases the
  *   lock. The lock is not reentrant: acquiring it again while holding it
- *   waits forever.
+ *   waits forever. Releasing a guard while a `Condition.wait()` given it
+ *   is pending throws a `TypeError`.
  *
  * @example Usage
  * ```ts
@@ -228,7 +235,9 @@ export class Lock {
 
   /**
    * Runs `fn` while holding the lock and releases the lock when it settles,
-   * whether it returns or throws.
+   * whether it returns or throws. `fn` gets the guard, which a
+   * {@linkcode Condition} takes as proof of holding the lock; `run` releases
+   * it, so `fn` need not.
    *
    * **Cancel safety:** if `options.signal` aborts before the lock is handed
    * over, this call leaves the queue and rejects with `signal.reason`, `fn`
@@ -237,13 +246,15 @@ export class Lock {
    * and is not interrupted.
    *
    * @typeParam T The result type of `fn`.
-   * @param fn The function to run under the lock.
+   * @param fn The function to run under the lock; it gets the guard.
    * @param options Options, such as a signal to stop waiting.
    * @returns A promise of the result of `fn`.
    * @throws {DOMException} If `options.signal` aborts before the lock is
    * handed over: rejects with `signal.reason`, an `"AbortError"`
    * `DOMException` unless the caller chose another reason. Whatever `fn`
    * throws is passed on unchanged.
+   * @throws {TypeError} If `fn` settles while a `Condition.wait()` given its
+   * guard is still pending (the guard cannot be released then).
    *
    * @example Usage
    * ```ts
@@ -262,14 +273,32 @@ export class Lock {
    * );
    * assert.equal(counter, 10);
    * ```
+   *
+   * @example Passing the guard to a condition
+   * ```ts
+   * import { Condition } from "@seed/concurrency/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const condition = new Condition();
+   * const queue: string[] = [];
+   * const taken = condition.lock.run(async (guard) => {
+   *   await condition.waitFor(guard, () => queue.length > 0);
+   *   return queue.shift();
+   * });
+   * await condition.lock.run((guard) => {
+   *   queue.push("job");
+   *   condition.notify(guard);
+   * });
+   * assert.equal(await taken, "job");
+   * ```
    */
   async run<T>(
-    fn: () => T | PromiseLike<T>,
+    fn: (guard: LockGuard) => T | PromiseLike<T>,
     options?: LockAcquireOptions,
   ): Promise<T> {
     const guard = await this.#core.acquire(1, options?.signal);
     try {
-      return await fn();
+      return await fn(guard);
     } finally {
       guard.release();
     }

@@ -25,8 +25,10 @@
  *   concurrency (open files, requests to one host). With `n = 1` it is a
  *   lock that can be released without the guard.
  * - {@linkcode Condition}: wait, holding a `Lock`, until shared state
- *   reaches some state another task will signal ("queue not empty"). If the
- *   state is a single flag, an `Event` is simpler.
+ *   reaches some state another task will signal ("queue not empty"). Its
+ *   methods take the lock's guard as proof that the caller holds the lock
+ *   (`condition.wait(guard)`). If the state is a single flag, an `Event` is
+ *   simpler.
  *
  * Signalling:
  *
@@ -83,7 +85,8 @@
  *   never overtake a waiter. The shared primitives are not FIFO: a released
  *   `SharedLock` goes to whichever thread takes it first.
  * - Guards release once: a second `release()` or dispose is a no-op. Use
- *   them with `using`.
+ *   them with `using`. A guard is also the proof of holding a `Lock` that a
+ *   `Condition` asks for; `lock.run(fn)` passes it to `fn`.
  *
  * @example Usage
  * ```ts
