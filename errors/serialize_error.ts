@@ -190,8 +190,8 @@ export function registerErrorClass(
   classNames.set(errorClass.prototype, name);
 }
 
-registerErrorClass(PoolClosedError);
-registerErrorClass(WorkerCrashedError);
+registerErrorClass(PoolClosedError, "PoolClosedError");
+registerErrorClass(WorkerCrashedError, "WorkerCrashedError");
 
 /**
  * Turns any thrown value into a {@linkcode SerializedError} that survives
