@@ -24,13 +24,15 @@
  * beyond what the process was started with. So run sandboxed pools with
  * `--no-prompt` (or `DENO_NO_PROMPT=1`), without a terminal, or under
  * `deno test`. What the sandbox cannot do: it does not limit CPU (a busy
- * loop holds a core, and `terminate()` cannot stop it) or memory; tasks on
- * the same worker share its globals, so one task can leave state or traps
- * for the next unless `maxTasksPerWorker: 1`; and task code runs in the same
- * JavaScript realm as the pool's worker bootstrap, so it can tamper with the
- * worker's side of the protocol (the pool must validate what a worker posts)
- * and can exit or crash its own worker. Treat results from a sandboxed pool
- * as untrusted input.
+ * loop holds a core, and `terminate()` cannot stop it) or memory, and task
+ * code may start workers of its own (with no more permissions than its
+ * own), so neither is bounded by the pool's size; tasks on the same worker
+ * share its globals, so one task can leave state or traps for the next
+ * unless `maxTasksPerWorker: 1`; and task code runs in the same JavaScript
+ * realm as the pool's worker bootstrap, so it can tamper with the worker's
+ * side of the protocol, its shared memory and any process-wide Web Lock
+ * whose name it learns, and can exit or crash its own worker. Treat what a
+ * sandboxed worker posts as untrusted input.
  *
  * ## What Deno 2.9.6 does
  *
@@ -209,12 +211,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * `new Worker` exits the whole process with code 70, which nothing can
  * catch), and no permission prompt may reach an operator.
  *
- * **Flag.** Whether the flag is on is worked out once per process and
- * cached. It is known for certain when every permission is granted on Linux
- * (from `/proc/self/cmdline`), or when `run` and `env` are granted (from the
- * unstable flags `node:child_process.fork()` forwards, which include those
- * set in deno.json; costs about 60 ms once and starts no process). Otherwise
- * it cannot be known, and the check fails closed: a compiled program
+ * **Flag.** Whether the flag is on is worked out by the first call that can
+ * tell, and kept. It is known for certain when every permission is granted
+ * on Linux (from `/proc/self/cmdline`, in well under a millisecond), or when
+ * `run` and `env` are granted (from the unstable flags that
+ * `node:child_process.fork()` forwards, which include those set in
+ * deno.json; about 40 to 60 ms, once, and no process starts). Otherwise it
+ * cannot be known, and the check fails closed: a compiled program
  * (`deno compile`) or a process without those permissions cannot create a
  * sandboxed pool.
  *
@@ -243,8 +246,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function assertSandboxSupported(
   permissions: Deno.PermissionOptions,
 ): void {
-  const problem = (flagProblem ??= findFlagProblem() ?? "");
-  if (problem !== "") throw new Error(problem);
+  flagFound ??= findFlag();
+  if (flagFound !== true) throw new Error(flagMessage(flagFound));
   const prompted = NAMES.filter((name) => isPromptable(permissions, name));
   if (prompted.length > 0 && canPrompt()) {
     throw new Error(
@@ -255,18 +258,22 @@ export function assertSandboxSupported(
   }
 }
 
-let flagProblem: string | undefined;
-let launch: { flags: readonly string[] | undefined } | undefined;
-let promptsOff: boolean | undefined;
+// Only definite answers are kept: a check that could not be made is tried
+// again on the next call, in case permissions were granted since.
+let flagFound: boolean | undefined;
+let launch: readonly string[] | undefined;
+let promptsOff = false;
 
-function findFlagProblem(): string | undefined {
-  if (launchFlags()?.includes(FLAG)) return undefined;
-  const forwarded = forwardedArgs();
-  if (forwarded?.includes(FLAG)) return undefined;
-  if (forwarded !== undefined) {
-    return `Cannot create pool as 'permissions' needs ${HOW_TO_ENABLE}, which this process does not have`;
-  }
-  return `Cannot create pool as 'permissions' needs ${HOW_TO_ENABLE}, and this process cannot confirm it has it: ${
+/** Whether the flag is on, or `undefined` if that cannot be known. */
+function findFlag(): boolean | undefined {
+  if (launchFlags()?.includes(FLAG)) return true;
+  return forwardedArgs()?.includes(FLAG);
+}
+
+function flagMessage(found: false | undefined): string {
+  const needs = `Cannot create pool as 'permissions' needs ${HOW_TO_ENABLE}`;
+  if (found === false) return `${needs}, which this process does not have`;
+  return `${needs}, and this process cannot confirm it has it: ${
     Deno.build.standalone
       ? "a compiled program does not report its flags"
       : "run Deno with --allow-run and --allow-env (or -A) so the pool can check"
@@ -275,8 +282,8 @@ function findFlagProblem(): string | undefined {
 
 /** Deno's own arguments (subcommand, flags, script), where readable. */
 function launchFlags(): readonly string[] | undefined {
-  launch ??= { flags: readLaunchFlags() };
-  return launch.flags;
+  launch ??= readLaunchFlags();
+  return launch;
 }
 
 function readLaunchFlags(): readonly string[] | undefined {
@@ -349,7 +356,7 @@ function isPromptable(permissions: Deno.PermissionOptions, name: Name) {
 
 function canPrompt(): boolean {
   if (!Deno.stdin.isTerminal() || !Deno.stderr.isTerminal()) return false;
-  promptsOff ??= arePromptsOff();
+  promptsOff ||= arePromptsOff();
   return !promptsOff;
 }
 
@@ -359,7 +366,7 @@ function arePromptsOff(): boolean {
     if (flags[0] === "test" || flags[0] === "bench") return true;
     if (flags.includes("--no-prompt")) return true;
   }
-  // Deno reads the variable at startup; read it once, as early as we can.
+  // Deno reads the variable once, at startup; once seen, it is kept.
   return isGranted({ name: "env", variable: "DENO_NO_PROMPT" }) &&
     Deno.env.get("DENO_NO_PROMPT") === "1";
 }
@@ -378,11 +385,17 @@ let sealed = false;
  * neither writable nor configurable, and no reference to the old ones
  * remains. Calling it again does nothing.
  *
- * Call it in a sandboxed worker before any task code runs: from a module
- * imported before the task module, as static imports run in order. It is a
- * second line of defence only: any access check can still prompt (an
- * implicit prompt, such as `Deno.readTextFile()` in a terminal), and so can
- * a worker that task code starts itself. Only
+ * Call it in a sandboxed worker before any task code runs. Task code runs
+ * when its module is evaluated, and a restricted worker can load local
+ * modules only statically, so the worker entry must import a module that
+ * calls this before it imports the task module: sibling static imports are
+ * evaluated in order. A blob module works, for example
+ * `import { sealPermissions } from "<this module>"; sealPermissions();`.
+ *
+ * It is a second line of defence only: any access check can still prompt
+ * (an implicit prompt, such as `Deno.readTextFile()` in a terminal), and so
+ * can a worker that task code starts itself (a `Worker` or a
+ * `node:worker_threads` one), as its realm is not sealed. Only
  * {@linkcode assertSandboxSupported} keeps prompts away, by refusing a pool
  * where they are possible.
  *

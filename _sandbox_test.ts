@@ -154,7 +154,7 @@ interface Outcome {
   code: number;
   stdout: string;
   check: string | undefined;
-  result: { states: string[]; read: string } | undefined;
+  result: { states: string[]; redefine: string; read: string } | undefined;
 }
 
 function parseOutcome(code: number, stdout: string): Outcome {
@@ -258,6 +258,23 @@ Deno.test("assertSandboxSupported() fails closed where it cannot check for the f
   assert.equal(outcome.result, undefined);
 });
 
+Deno.test("sealPermissions() answers request() from query(), never from the prompter", async () => {
+  // Without a terminal Deno's prompter denies at once and remembers it, so
+  // an unsealed worker ends with "denied"; a sealed one never asks.
+  const open = await runDeno([READ_REPO, FLAG], ["explicit"]);
+  assert.deepEqual(open.result, {
+    states: ["denied", "denied", "denied", "denied", "denied"],
+    redefine: "redefined",
+    read: "not tried",
+  });
+  const sealed = await runDeno([READ_REPO, FLAG], ["seal", "explicit"]);
+  assert.deepEqual(sealed.result, {
+    states: ["prompt", "prompt", "prompt", "prompt", "prompt"],
+    redefine: "TypeError",
+    read: "not tried",
+  });
+});
+
 // --- Prompts, in a pseudo-terminal ------------------------------------------
 
 const HAS_SCRIPT = Deno.build.os === "linux" && (() => {
@@ -352,6 +369,7 @@ Deno.test({
     assert.equal(outcome.prompted, false, outcome.stdout);
     assert.deepEqual(outcome.result, {
       states: ["prompt", "prompt", "prompt", "prompt", "prompt"],
+      redefine: "TypeError",
       read: "not tried",
     });
   },
@@ -407,6 +425,7 @@ Deno.test({
     assert.equal(outcome.check, "ok");
     assert.deepEqual(outcome.result, {
       states: ["prompt", "prompt", "prompt", "prompt", "prompt"],
+      redefine: "TypeError",
       read: "NotCapable",
     });
   },

@@ -1,8 +1,9 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // Stands in for untrusted task code in a worker with permissions "none". The
 // worker's name says what it tries: "explicit" asks for read access through
-// every path to Deno.permissions.request, "implicit" just reads a file, "all"
-// does both. It posts the states it saw and how the read ended.
+// every path to Deno.permissions.request and then tries to redefine it,
+// "implicit" just reads a file, "all" does both. It posts the states it saw,
+// how the redefinition and the read ended.
 
 const scope = self as unknown as {
   name: string;
@@ -11,6 +12,7 @@ const scope = self as unknown as {
 const mode = scope.name;
 const descriptor = { name: "read" } as const;
 const states: string[] = [];
+let redefine = "not tried";
 if (mode === "explicit" || mode === "all") {
   states.push((await Deno.permissions.request(descriptor)).state);
   states.push(Deno.permissions.requestSync(descriptor).state);
@@ -19,6 +21,12 @@ if (mode === "explicit" || mode === "all") {
     (await prototype.request.call(Deno.permissions, descriptor)).state,
   );
   states.push(prototype.requestSync.call(Deno.permissions, descriptor).state);
+  try {
+    Object.defineProperty(prototype, "request", { value: () => {} });
+    redefine = "redefined";
+  } catch (error) {
+    redefine = (error as Error).name;
+  }
 }
 let read = "not tried";
 if (mode === "implicit" || mode === "all") {
@@ -30,4 +38,4 @@ if (mode === "implicit" || mode === "all") {
   }
 }
 states.push(Deno.permissions.querySync(descriptor).state);
-scope.postMessage({ states, read });
+scope.postMessage({ states, redefine, read });
