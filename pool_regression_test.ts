@@ -116,7 +116,7 @@ isolatedTest(
   },
 );
 
-// ---- crashes (bodies in testdata/storm_scenarios.ts) --------------------------
+// ---- crashes (bodies in testdata/storm_scenarios.ts) ------------------------
 
 isolatedTest(
   FILE,
@@ -138,7 +138,7 @@ isolatedTest(
   killedWorkerRunsNothingAgain,
 );
 
-// ---- stats --------------------------------------------------------------------
+// ---- stats ------------------------------------------------------------------
 
 isolatedTest(
   FILE,
@@ -203,7 +203,7 @@ isolatedTest(
   },
 );
 
-// ---- abandoned threads --------------------------------------------------------
+// ---- abandoned threads ------------------------------------------------------
 
 isolatedTest(
   FILE,
@@ -217,7 +217,7 @@ isolatedTest(
   terminateLeavesAbandonedThread,
 );
 
-// ---- close, start, options -------------------------------------------------------
+// ---- close, start, options --------------------------------------------------
 
 isolatedTest(
   FILE,
@@ -371,7 +371,7 @@ isolatedTest(
   },
 );
 
-// ---- hostile tasks ---------------------------------------------------------------
+// ---- hostile tasks ----------------------------------------------------------
 
 for (const kind of HOSTILE_KINDS) {
   const name =
@@ -379,7 +379,7 @@ for (const kind of HOSTILE_KINDS) {
   isolatedTest(FILE, name, () => hostileLeavesOthersAlone(kind));
 }
 
-// ---- imap (bodies in testdata/storm_imap_scenarios.ts) ------------------------------------------------------------------------
+// ---- imap (bodies in testdata/storm_imap_scenarios.ts) ----------------------
 
 isolatedTest(
   FILE,
@@ -405,7 +405,7 @@ isolatedTest(
   imapNamesUncloneableItem,
 );
 
-// ---- results --------------------------------------------------------------------
+// ---- results ----------------------------------------------------------------
 
 for (const kind of BAD_RESULT_KINDS) {
   isolatedTest(
@@ -434,6 +434,7 @@ isolatedTest(
         ),
         value(0),
       );
+      await watchdog(until(runs, 1, 1), "the blocker to start");
       assert.ok(await isPending(blocker), "the blocker is still running");
       signal(gate, 0, 1);
       assert.equal(await watchdog(blocker, "the blocker"), value(1));
