@@ -242,3 +242,17 @@ export async function* produceAsync(
     yield item;
   }
 }
+
+/** Whether `done` settles within `ms` milliseconds (it is not cancelled). */
+export function settlesWithin(
+  done: Promise<void>,
+  ms: number,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
