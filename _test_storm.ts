@@ -168,13 +168,14 @@ class Storm {
     const started = performance.now();
     // An error the pool throws outside any call would end the process: note
     // it as a violation instead, and go on.
-    const stopCatching = catchUncaught((error) =>
+    const stopCatching = catchUncaught((error) => {
+      const where = error instanceof Error
+        ? ` (${error.stack?.split("\n")[1]?.trim()})`
+        : "";
       this.violations.push(
-        `the pool threw outside any call: ${
-          error instanceof Error ? error.stack : String(error)
-        }`,
-      )
-    );
+        `the pool threw outside any call: ${String(error)}${where}`,
+      );
+    });
     try {
       await watchdog(
         this.#play(threadsBefore),

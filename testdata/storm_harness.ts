@@ -208,7 +208,7 @@ async function runIsolated(file: string, name: string): Promise<void> {
   if (code !== 0 || !output.includes(`isolated run of: ${name}`)) {
     throw new Error(
       `The isolated run of "${name}" failed (exit code ${code}):\n${
-        output.slice(-8000)
+        output.slice(-20_000)
       }`,
     );
   }
