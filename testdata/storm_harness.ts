@@ -154,7 +154,7 @@ export function catchUncaught(onError: (error: unknown) => void): () => void {
   };
 }
 
-/** Whether `promise` is still pending after the callbacks queued before it. */
+/** Whether `promise` is still pending one macrotask from now. */
 export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   const marker = Symbol("pending");
   const first = await Promise.race([
