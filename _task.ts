@@ -1,74 +1,144 @@
 // Copyright the @seed/concurrency authors. MIT license.
-// Internal: one unit of work as the scheduler tracks it.
 
+/**
+ * Internal: one unit of work as the scheduler tracks it: a `run`/`submit`
+ * call, or a chunk of a `map`/`imap`.
+ *
+ * ```text
+ *   waiting --admit--> queued --dispatch--> held --settle--> settled
+ *      |                 ^                   |
+ *      |                 `-----requeue-------'   (taken back unstarted)
+ *      `----------------------settle-------------------------^
+ * ```
+ *
+ * - `waiting`: accepted, waiting for room in a full queue (`maxQueue`); it
+ *   is a node of the backpressure list.
+ * - `queued`: in the scheduler's queue.
+ * - `held`: sent to exactly one worker (`worker`), at place `seq` of that
+ *   worker's control block.
+ * - `settled`: its outcome went to its sink, once. A settled task may still
+ *   be held (a cancelled task that runs on until it sees the abort): the
+ *   worker handle forgets it when the worker answers or dies.
+ *
+ * Only the scheduler changes `state`, through its transition functions.
+ *
+ * @module
+ */
+
+import { ListNode } from "./_list.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
 
-export const QUEUED = 0;
-export const DISPATCHED = 1;
-export const DONE = 2;
+/** A task's lifecycle state. */
+export type TaskState = "waiting" | "queued" | "held" | "settled";
+
+/** How a settled task ended, for the stats. */
+export type Outcome = "completed" | "failed" | "cancelled";
 
 /** Receives a task's outcome, once. */
 export interface TaskSink {
   settle(task: Task, ok: boolean, value: unknown): void;
 }
 
-export class Task {
-  /** The id in the wire protocol (a positive int32). */
-  readonly id: number;
+/** What a task carries to its worker. */
+export interface TaskInit {
   readonly fnId: number;
-  payload: unknown[];
+  readonly payload: unknown;
   readonly mode: number;
   readonly transfer: Transferable[] | undefined;
   readonly signal: AbortSignal | undefined;
+  /** For a chunk, the input index of its first item. */
+  readonly offset: number;
+  /** A rough size of the payload in bytes (see `estimateBytes`). */
+  readonly bytes: number;
+}
+
+export class Task extends ListNode {
+  state: TaskState = "queued";
+  /** The id in the wire protocol (a positive int32), for `currentTask().id`. */
+  readonly id: number;
+  readonly fnId: number;
+  readonly payload: unknown;
+  readonly mode: number;
+  readonly transfer: Transferable[] | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly offset: number;
+  readonly bytes: number;
   readonly sink: TaskSink;
-  /** Whatever the sink needs to route the outcome (a resolver, an index). */
+  /** Whatever the sink needs to route the outcome (a resolver, a slot). */
   readonly tag: unknown;
-  state: number = QUEUED;
+  /** The worker holding it, while `held`. */
   worker: WorkerHandle | undefined = undefined;
-  enqueuedAt = 0;
-  /** Its place in its worker's queue (the worker's n-th task). */
-  seq = 0;
+  /** Its place in its worker's control block, while `held`. */
+  seq = -1;
+  /** How many times it was sent to a worker. */
+  sends = 0;
+  /** When it entered the queue (performance.now()). */
+  queuedAt = 0;
   /** How long it ran in its worker, once it has; -1 before. */
   runTimeMs = -1;
-  #cancel: ((task: Task, reason: unknown) => void) | undefined;
+  #onAbort: ((task: Task) => void) | undefined;
 
   constructor(
     id: number,
-    fnId: number,
-    payload: unknown[],
-    mode: number,
-    transfer: Transferable[] | undefined,
-    signal: AbortSignal | undefined,
+    init: TaskInit,
     sink: TaskSink,
     tag: unknown,
-    cancel: (task: Task, reason: unknown) => void,
+    onAbort: (task: Task) => void,
   ) {
+    super();
     this.id = id;
-    this.fnId = fnId;
-    this.payload = payload;
-    this.mode = mode;
-    this.transfer = transfer;
-    this.signal = signal;
+    this.fnId = init.fnId;
+    this.payload = init.payload;
+    this.mode = init.mode;
+    this.transfer = init.transfer;
+    this.signal = init.signal;
+    this.offset = init.offset;
+    this.bytes = init.bytes;
     this.sink = sink;
     this.tag = tag;
-    this.#cancel = cancel;
-    if (signal !== undefined) {
-      signal.addEventListener("abort", this, { once: true });
+    this.#onAbort = onAbort;
+    if (init.signal !== undefined) {
+      init.signal.addEventListener("abort", this, { once: true });
     }
   }
 
   /** The abort listener (an object listener: no closure per task). */
   handleEvent(): void {
-    this.#cancel?.(this, this.signal?.reason);
+    this.#onAbort?.(this);
   }
 
-  /** Settles once; returns false if the task had settled already. */
-  settle(ok: boolean, value: unknown): boolean {
-    if (this.state === DONE) return false;
-    this.state = DONE;
-    this.#cancel = undefined;
+  /**
+   * Delivers the outcome, once; the scheduler calls this from its settle
+   * transition only.
+   *
+   * @returns `false` if the task had settled already.
+   */
+  deliver(ok: boolean, value: unknown): boolean {
+    if (this.state === "settled") return false;
+    this.state = "settled";
+    this.#onAbort = undefined;
     this.signal?.removeEventListener("abort", this);
     this.sink.settle(this, ok, value);
     return true;
   }
+}
+
+/**
+ * A rough, cheap size of a payload in bytes: what copying it costs, for
+ * deciding whether moving it to another worker pays. Looks one level deep.
+ */
+export function estimateBytes(payload: unknown): number {
+  if (ArrayBuffer.isView(payload)) return payload.byteLength;
+  if (!Array.isArray(payload)) return 16;
+  let bytes = 0;
+  for (let i = 0; i < payload.length; i++) {
+    const value: unknown = payload[i];
+    if (typeof value === "string") bytes += 16 + value.length * 2;
+    else if (typeof value !== "object" || value === null) bytes += 16;
+    else if (ArrayBuffer.isView(value)) bytes += value.byteLength;
+    else if (value instanceof ArrayBuffer) bytes += value.byteLength;
+    else if (Array.isArray(value)) bytes += 16 + value.length * 16;
+    else bytes += 64;
+  }
+  return bytes;
 }

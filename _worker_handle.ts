@@ -1,48 +1,84 @@
 // Copyright the @seed/concurrency authors. MIT license.
-// Internal: one pool worker as the main thread sees it: the Worker, its
-// control block, the tasks sent to it (in the order it runs them), and how its
-// death is noticed.
-//
-// Deaths are noticed three ways, whichever comes first:
-// - the worker reports it (FATAL: uncaught error, unhandled rejection,
-//   `self.close()`, `Deno.exit()`), with the error as the cause;
-// - the Worker's `error` event (an error the worker could not report);
-// - its lifeline: a Web Lock the worker holds for as long as its thread lives.
-//   The main thread queues a request for the same lock; when it is granted,
-//   the thread has ended, however it ended. This also tells when a terminated
-//   worker that was stuck in a synchronous loop has really stopped.
 
-import { Deque } from "./_deque.ts";
-import { CTRL_LENGTH, INIT } from "./_protocol.ts";
+/**
+ * Internal: one pool worker as the main thread sees it. The handle owns
+ * everything about its worker: the `Worker` and its private port, the control
+ * block, the tasks it holds (by seq), its lifecycle, and how its death is
+ * noticed. The scheduler decides what to do; the handle keeps the books.
+ *
+ * ```text
+ *   starting --ready--> ready --retire--> retiring
+ *       \                 |                  |
+ *        `----------------+------stop--------+--> stopping --exit--> exited
+ *                                                \-> abandoned -exit-^
+ * ```
+ *
+ * - `starting`: created; loading its task module. Holds no task.
+ * - `ready`: takes tasks.
+ * - `retiring`: takes no new task (recycled, idle, or the pool is closing);
+ *   the scheduler stops it once it holds nothing.
+ * - `stopping`: terminated; holds nothing; its thread is ending.
+ * - `abandoned`: terminated while a task ran. Deno cannot stop a thread busy
+ *   in a synchronous loop, so its thread may run on until the loop ends.
+ * - `exited`: its thread has ended (its lifeline was freed).
+ *
+ * Deaths are noticed whichever way comes first, and all end in the
+ * scheduler's one `stop` path: the worker reports it (FATAL, from its
+ * bootstrap: an uncaught error, an unhandled rejection, `self.close()`,
+ * `Deno.exit()`); the `Worker`'s `error` event; a message that breaks the
+ * protocol; or its lifeline (see `_lifeline.ts`), freed when its thread ends
+ * however it ended.
+ *
+ * Invariants: a task is in `#held` exactly while its state is `held` with
+ * `task.worker === this`, or while it is settled but started and unanswered;
+ * `heldCount` counts the entries; only `ready` and `retiring` handles hold
+ * entries; seqs in `#held` lie in `[#low, nextSeq)`, fewer than `SLOTS`.
+ *
+ * @module
+ */
+
+import {
+  ARRIVED,
+  CANCELLED,
+  ControlBlock,
+  DONE,
+  SENT,
+  SLOTS,
+  STARTED,
+} from "./_control.ts";
+import { newLifelineName, watchLifeline } from "./_lifeline.ts";
+import { ABORT, INIT } from "./_protocol.ts";
 import type { Task } from "./_task.ts";
+import { serializeError } from "./errors/serialize_error.ts";
 
-interface LocksLike {
-  request(
-    name: string,
-    options: { signal?: AbortSignal },
-    callback: () => unknown,
-  ): Promise<unknown>;
-}
+/** A worker's lifecycle state. */
+export type WorkerState =
+  | "starting"
+  | "ready"
+  | "retiring"
+  | "stopping"
+  | "abandoned"
+  | "exited";
 
-/** What the handle reports to its owner. */
+/** What the handle reports to the scheduler. */
 export interface WorkerHost {
-  onMessage(handle: WorkerHandle, message: unknown[]): void;
+  /** A message on the private port (not yet checked). */
+  onMessage(handle: WorkerHandle, data: unknown): void;
+  /** The worker died or broke the protocol. */
   onDeath(handle: WorkerHandle, cause: unknown): void;
+  /** The worker's thread has ended. */
   onExit(handle: WorkerHandle): void;
 }
 
 /** How to start workers. */
 export interface WorkerSpec {
-  entryUrl: string;
-  moduleUrl: string | null;
-  permissions: Deno.PermissionOptions | undefined;
-  name: string;
+  readonly entryUrl: string;
+  readonly moduleUrl: string | null;
+  readonly permissions: Deno.PermissionOptions | undefined;
+  readonly name: string;
+  /** Whether the entry imports the task module statically (a sandbox). */
+  readonly staticEntry: boolean;
 }
-
-export type WorkerState = "starting" | "ready" | "retiring" | "dead";
-
-let lifelines = 0;
-const lifelinePrefix = `@seed/concurrency/lifeline/${crypto.randomUUID()}/`;
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -50,49 +86,36 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 export class WorkerHandle {
   readonly id: number;
   state: WorkerState = "starting";
-  readonly worker: Worker;
-  readonly ctrl: Int32Array;
-  readonly inflight: Deque<Task> = new Deque<Task>();
+  readonly control: ControlBlock = new ControlBlock();
   /** Function ids this worker has been sent. */
   readonly known: Set<number> = new Set<number>();
-  /** When it was created (performance.now()). */
   readonly createdAt: number = performance.now();
-  /** When it last answered, or was given work while idle (performance.now()). */
-  lastProgressAt = 0;
-  /** The `seq`s of tasks taken back from it that it has not skipped yet. */
-  readonly stolenSeqs: number[] = [];
-  /** Records it has answered (the `seq` of the next answer). */
-  answered = 0;
-  /** Tasks sent to it in all (the next task's `seq`). */
-  dispatched = 0;
-  /** Tasks sent to it that it has not finished, skipped or given away. */
-  assigned = 0;
-  /** Tasks this worker finished, for `maxTasksPerWorker`. */
-  finished = 0;
+  /** When it last answered, or was given work while idle. */
+  lastProgressAt: number = performance.now();
   /** When it last became idle (for `idleTimeoutMs`). */
-  idleSince = 0;
-  /** Whether its thread has ended. */
-  exited = false;
-  /** Set when it was terminated while a task ignored its cancellation. */
-  abandoned = false;
-  /** The cancelled running task the grace timer waits for. */
-  graceTaskId = 0;
-  graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** Whether its lifeline is watched. */
-  watched = false;
-  /** Cancellations written to the control block. */
-  epoch = 0;
+  idleSince: number = performance.now();
+  /** The seq the next task sent to it gets. */
+  nextSeq = 0;
+  /** Entries in `#held`. */
+  heldCount = 0;
+  /** Tasks it finished (answered), for `maxTasksPerWorker`. */
+  finished = 0;
+  /** The cancelled running task its grace timer waits for, or -1. */
+  #graceSeq = -1;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #startTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   readonly #host: WorkerHost;
-  readonly #lifeline: string;
-  readonly #watch = new AbortController();
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #lifeline = newLifelineName("pool-worker");
+  #watch: AbortController | undefined = undefined;
+  readonly #held: (Task | undefined)[] = new Array(SLOTS).fill(undefined);
+  #low = 0;
 
+  /** @throws {unknown} What `new Worker` throws. */
   constructor(id: number, spec: WorkerSpec, host: WorkerHost) {
     this.id = id;
     this.#host = host;
-    this.ctrl = new Int32Array(
-      new SharedArrayBuffer(CTRL_LENGTH * Int32Array.BYTES_PER_ELEMENT),
-    );
-    this.#lifeline = lifelinePrefix + (++lifelines);
     const options: WorkerOptions & { deno?: unknown } = {
       type: "module",
       name: `${spec.name} #${id}`,
@@ -100,92 +123,279 @@ export class WorkerHandle {
     if (spec.permissions !== undefined) {
       options.deno = { permissions: spec.permissions };
     }
-    this.worker = new Worker(spec.entryUrl, options);
-    this.worker.onmessage = (event) => {
-      this.#host.onMessage(this, event.data as unknown[]);
-    };
-    this.worker.onerror = (event) => {
+    const worker = new Worker(spec.entryUrl, options);
+    const { port1, port2 } = new MessageChannel();
+    this.#worker = worker;
+    this.#port = port1;
+    port1.onmessage = (event) => host.onMessage(this, event.data);
+    port1.onmessageerror = () =>
+      host.onDeath(this, new Error("A message from the worker was unreadable"));
+    worker.onmessage = (event) =>
+      host.onDeath(
+        this,
+        new Error(
+          `Task code posted a message on the worker's own channel (${typeof event
+            .data}): self.postMessage() is reserved for the pool`,
+        ),
+      );
+    worker.onmessageerror = worker.onmessage;
+    worker.onerror = (event) => {
       event.preventDefault();
       const text = String(event.message ?? "").replace(ANSI, "");
       const at = event.filename
         ? ` (at ${event.filename}:${event.lineno}:${event.colno})`
         : "";
-      this.#host.onDeath(this, new Error(text + at));
+      host.onDeath(this, new Error(text + at));
     };
-    this.worker.onmessageerror = (event) => {
-      this.#host.onDeath(
-        this,
-        new Error(
-          `A message from the worker could not be read: ${String(event.data)}`,
-        ),
-      );
-    };
-    this.worker.postMessage([
-      INIT,
-      spec.moduleUrl,
-      this.ctrl.buffer,
-      this.#lifeline,
-    ]);
+    worker.postMessage(
+      [
+        INIT,
+        spec.moduleUrl,
+        this.control.buffer,
+        this.#lifeline,
+        port2,
+        spec.staticEntry,
+      ],
+      [port2],
+    );
   }
 
-  /** Starts watching the lifeline; call once the worker holds it (READY). */
+  // ---- transitions --------------------------------------------------------
+
+  /** starting: the worker holds its lifeline, so watching it now is sound. */
   watch(): void {
-    this.watched = true;
-    const locks = (navigator as unknown as { locks: LocksLike }).locks;
-    locks.request(this.#lifeline, { signal: this.#watch.signal }, () => {
-      this.exited = true;
+    if (this.#watch !== undefined || this.state === "exited") return;
+    this.#watch = new AbortController();
+    watchLifeline(this.#lifeline, this.#watch.signal, () => {
+      if (this.state === "exited") return;
+      if (this.state !== "stopping" && this.state !== "abandoned") {
+        // It ended without a word: take it out of service first.
+        this.#host.onDeath(
+          this,
+          new Error(
+            "The worker's thread ended without reporting why (self.close() or Deno.exit() where they could not be intercepted)",
+          ),
+        );
+      }
+      this.state = "exited";
       this.#host.onExit(this);
-    }).catch(() => {
-      // The watch was dropped (pool closed while the thread was stuck).
     });
   }
 
-  /** Stops watching the lifeline, so that the process may exit. */
-  unwatch(): void {
-    this.#watch.abort();
+  /** starting -> ready. */
+  markReady(): void {
+    this.#clearStartTimer();
+    this.state = "ready";
+    this.lastProgressAt = this.idleSince = performance.now();
   }
 
-  /** Ends the worker now. */
-  terminate(): void {
-    this.worker.terminate();
+  /** ready -> retiring. */
+  retire(): void {
+    if (this.state === "ready") this.state = "retiring";
   }
 
   /**
-   * Posts a message, or with `bare`, the first element of `message` alone
-   * (the fast path in _protocol.ts).
+   * Takes the worker out of service: terminates it and gives back what it
+   * held. After this the handle holds nothing and ignores its worker.
+   *
+   * @returns The tasks it held that never started (taken back: they may run
+   *   elsewhere) and those that had started (running, or finished with their
+   *   result lost), both in seq order.
    */
-  post(message: unknown[], transfer: Transferable[], bare = false): void {
-    // An empty transfer list still costs Deno about a microsecond.
-    if (bare) this.worker.postMessage(message[0]);
-    else if (transfer.length === 0) this.worker.postMessage(message);
-    else this.worker.postMessage(message, transfer);
+  stop(): { unstarted: Task[]; started: Task[] } {
+    const unstarted: Task[] = [];
+    const started: Task[] = [];
+    if (
+      this.state !== "stopping" && this.state !== "abandoned" &&
+      this.state !== "exited"
+    ) {
+      let running = false;
+      for (let seq = this.#low; seq < this.nextSeq; seq++) {
+        const task = this.#held[seq % SLOTS];
+        if (task === undefined || task.seq !== seq || task.worker !== this) {
+          continue;
+        }
+        const state = this.control.state(seq);
+        if (state === STARTED || state === CANCELLED) running = true;
+        if (this.control.revoke(seq)) unstarted.push(task);
+        else started.push(task);
+        task.worker = undefined;
+      }
+      this.#held.fill(undefined);
+      this.heldCount = 0;
+      this.#low = this.nextSeq;
+      this.#clearStartTimer();
+      this.#clearGrace();
+      this.#port.onmessage = null;
+      this.#port.close();
+      this.#worker.onmessage = this.#worker.onerror = null;
+      this.#worker.terminate();
+      this.state = running ? "abandoned" : "stopping";
+      // Watching before the worker held its lifeline would end at once, but
+      // a terminated worker that never held it has no thread left to wait
+      // for.
+      this.watch();
+    }
+    return { unstarted, started };
   }
-}
 
-interface LockInfo {
-  name?: string;
-  clientId?: string;
-}
+  /** Stops watching its lifeline, so that the process may exit. */
+  unwatch(): void {
+    this.#watch?.abort();
+  }
 
-/**
- * How many pool worker threads (of any pool in this module instance) are
- * alive: the lifeline locks held by a client other than this thread.
- */
-export async function liveWorkerThreads(): Promise<number> {
-  const locks = (navigator as unknown as {
-    locks: {
-      query(): Promise<{ held?: LockInfo[] }>;
-      request(name: string, callback: () => Promise<unknown>): Promise<unknown>;
-    };
-  }).locks;
-  const probe = lifelinePrefix + "probe";
-  const self = await locks.request(probe, async () => {
-    const { held = [] } = await locks.query();
-    return held.find((lock) => lock.name === probe)?.clientId;
-  });
-  const { held = [] } = await locks.query();
-  return held.filter((lock) =>
-    lock.name?.startsWith(lifelinePrefix) && lock.name !== probe &&
-    lock.clientId !== self
-  ).length;
+  /** The name of its lifeline (held while its thread lives). */
+  get lifeline(): string {
+    return this.#lifeline;
+  }
+
+  // ---- what it holds ------------------------------------------------------
+
+  /**
+   * Records that `task` is sent to this worker and gives it the next seq;
+   * call right before posting it.
+   */
+  hold(task: Task): void {
+    const seq = this.nextSeq++;
+    task.state = "held";
+    task.worker = this;
+    task.seq = seq;
+    this.#held[seq % SLOTS] = task;
+    this.heldCount++;
+    this.control.send(seq);
+  }
+
+  /** Undoes `hold` for the tasks from `seq` on: their message was not sent. */
+  unhold(seq: number): Task[] {
+    const tasks: Task[] = [];
+    for (let s = seq; s < this.nextSeq; s++) {
+      const task = this.#held[s % SLOTS] as Task;
+      this.#held[s % SLOTS] = undefined;
+      this.heldCount--;
+      task.worker = undefined;
+      task.seq = -1;
+      tasks.push(task);
+    }
+    this.nextSeq = seq;
+    return tasks;
+  }
+
+  /** The task held at `seq`, or `undefined`. */
+  at(seq: number): Task | undefined {
+    if (!Number.isInteger(seq) || seq < this.#low || seq >= this.nextSeq) {
+      return undefined;
+    }
+    const task = this.#held[seq % SLOTS];
+    return task !== undefined && task.seq === seq && task.worker === this
+      ? task
+      : undefined;
+  }
+
+  /** Forgets the task at `seq` (answered, or taken back). */
+  release(task: Task): void {
+    const seq = task.seq;
+    if (this.#held[seq % SLOTS] !== task) return;
+    this.#held[seq % SLOTS] = undefined;
+    this.heldCount--;
+    task.worker = undefined;
+    task.seq = -1;
+    if (seq === this.#graceSeq) this.#clearGrace();
+    while (
+      this.#low < this.nextSeq && this.#held[this.#low % SLOTS] === undefined
+    ) {
+      this.#low++;
+    }
+  }
+
+  /** How many more tasks it can hold. */
+  get room(): number {
+    return SLOTS - 1 - (this.nextSeq - this.#low);
+  }
+
+  /**
+   * Up to `max` tasks it holds that have not started, oldest first; with
+   * `arrivedOnly`, only those the worker has received.
+   */
+  unstarted(max: number, arrivedOnly: boolean): Task[] {
+    const out: Task[] = [];
+    for (let seq = this.#low; seq < this.nextSeq && out.length < max; seq++) {
+      const task = this.at(seq);
+      if (task === undefined) continue;
+      const state = this.control.state(seq);
+      if (state === ARRIVED || (!arrivedOnly && state === SENT)) out.push(task);
+    }
+    return out;
+  }
+
+  /**
+   * How many tasks it holds that have not started. The worker takes tasks in
+   * seq order, so the count runs back from the newest to the first that has
+   * started.
+   */
+  get backlog(): number {
+    let n = 0;
+    for (let seq = this.nextSeq - 1; seq >= this.#low; seq--) {
+      if (this.at(seq) === undefined) continue;
+      const state = this.control.state(seq);
+      if (state !== SENT && state !== ARRIVED) break;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Tells the worker its running task `seq` was cancelled (its signal
+   * aborts with `reason`), and gives it `graceMs` to end before
+   * `onExpired` runs.
+   */
+  abortRunning(
+    seq: number,
+    reason: unknown,
+    graceMs: number,
+    onExpired: () => void,
+  ): void {
+    try {
+      this.post([ABORT, seq, serializeError(reason)], undefined);
+    } catch {
+      // Its port is closed: its death is being handled.
+    }
+    if (!Number.isFinite(graceMs)) return;
+    this.#clearGrace();
+    this.#graceSeq = seq;
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      if (this.#graceSeq === seq && this.control.state(seq) !== DONE) {
+        onExpired();
+      }
+    }, graceMs);
+  }
+
+  /** Runs `onExpired` unless the worker is ready within `timeoutMs`. */
+  armStartTimer(timeoutMs: number, onExpired: () => void): void {
+    this.#startTimer = setTimeout(() => {
+      this.#startTimer = undefined;
+      if (this.state === "starting") onExpired();
+    }, timeoutMs);
+  }
+
+  #clearGrace(): void {
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#graceSeq = -1;
+  }
+
+  #clearStartTimer(): void {
+    if (this.#startTimer !== undefined) clearTimeout(this.#startTimer);
+    this.#startTimer = undefined;
+  }
+
+  // ---- messages -----------------------------------------------------------
+
+  /** Posts on the private port. */
+  post(message: unknown, transfer: Transferable[] | undefined): void {
+    // An empty transfer list still costs Deno about a microsecond.
+    if (transfer === undefined || transfer.length === 0) {
+      this.#port.postMessage(message);
+    } else this.#port.postMessage(message, transfer);
+  }
 }

@@ -5,43 +5,49 @@
  * and `concurrent.futures.ProcessPoolExecutor` of Deno.
  *
  * ```text
- *  run / submit / map / imap                       worker (one thread each)
- *          |                                      +------------------------+
- *          v                                      | _worker.ts             |
- *   +--------------+   batch of tasks (1 message) |  loads the task module |
- *   | Scheduler    | ---------------------------> |  runs tasks in order   |
- *   |  FIFO queue  |                              |  batches results       |
- *   |  workers     | <--------------------------- |  reports its own death |
- *   +--------------+   batch of results           +------------------------+
- *          |      \                                    ^        |
- *          |       `--- control block (shared memory) -'        |
- *          |            running task id, cancellations          |
- *          v                                                    |
- *   settle the caller's promise / future     lifeline Web Lock: freed when
- *   (once, whatever happens)                 the worker's thread ends
+ *  pool.ts        run / submit / map (_map.ts) / imap (_imap.ts)
+ *                      |  a Task per call or chunk (_task.ts)
+ *                      v
+ *  _scheduler.ts  queue -> share among ready workers ----------.
+ *                 steal for idle ones, start/stop (_balance.ts)|
+ *                      ^                                       | TASKS, many
+ *                      | RESULTS, checked (_results.ts)        | to a message
+ *                      |                                       v (_dispatch.ts)
+ *  _worker_handle.ts  one per worker: what it holds, its lifecycle, its port
+ *                      |                        ^
+ *     control block (_control.ts): each held    |  private MessagePort
+ *     task's state, claimed by compare-and-swap |  (_protocol.ts)
+ *                      v                        |
+ *  _worker.ts     bootstrap: lifeline, crash reports, task module
+ *  _worker_run.ts run tasks in order, batch results, flush before slow ones
  * ```
+ *
+ * A warm `run` goes `pool.ts` -> `_scheduler.ts` (`submit`, `#pump`) ->
+ * `_dispatch.ts` -> `_worker_run.ts` and back through `_results.ts` to the
+ * caller's promise. What holds for every task and worker at rest is written
+ * at the top of `_scheduler.ts`.
  *
  * @module
  */
 
-import {
-  FN_NAME,
-  FN_SOURCE,
-  MODE_CALL,
-  MODE_CHUNK,
-  MODE_F64,
-  MODE_WIRE,
-} from "./_protocol.ts";
-import { type PoolStats, Scheduler } from "./_scheduler.ts";
-import { Task, type TaskSink } from "./_task.ts";
-import { encodeAll } from "./_wire.ts";
+import { map } from "./_map.ts";
+import { FnTable, labelOf } from "./_fn_table.ts";
+import { onFutureCancel, settleFuture } from "./_future_internals.ts";
+import { IMapRun } from "./_imap.ts";
+import { parsePoolArguments, positiveInteger } from "./_options.ts";
+import { MODE_CALL, MODE_WIRE } from "./_protocol.ts";
+import { type PoolState, Scheduler } from "./_scheduler.ts";
+import type { PoolStats } from "./_stats.ts";
+import { estimateBytes, type TaskInit, type TaskSink } from "./_task.ts";
+import { encodeValues } from "./_wire.ts";
 import { describe } from "./errors/_describe.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { Future } from "./future.ts";
 import type { TaskContext } from "./task.ts";
 
-export type { PoolStats } from "./_scheduler.ts";
+export type { PoolStats } from "./_stats.ts";
 export type { DurationSummary } from "./_summary.ts";
+export type { PoolState } from "./_scheduler.ts";
 
 /** The permissions a pool's workers run with. */
 export type WorkerPermissions =
@@ -59,8 +65,11 @@ export interface WorkerPoolOptions {
    */
   size?: number;
   /**
-   * The most tasks that may wait in the queue. When it is full, `run` and
-   * `submit` wait for room (backpressure) instead of growing memory.
+   * The most tasks that may wait to start (in the pool's queue or held by a
+   * worker). When that many wait, `run` and `submit` wait for room
+   * (backpressure) instead of growing memory, first come first served; a
+   * wait ends as soon as tasks start. `map` and `imap` are bounded by their
+   * own options instead.
    *
    * @default {Infinity}
    */
@@ -83,17 +92,27 @@ export interface WorkerPoolOptions {
   idleTimeoutMs?: number;
   /**
    * How long a cancelled running task has to stop before its worker is
-   * terminated and replaced.
+   * terminated and replaced. `Infinity` never terminates it.
    *
    * @default {1000}
    */
   abortGraceMs?: number;
   /**
+   * How long a new worker may take to load the task module. A worker that
+   * has not started by then (a top-level `await` that never settles, say)
+   * fails the pool's start: calls reject with an error whose `cause` says
+   * so, as when the module fails to load. `Infinity` waits for ever.
+   *
+   * @default {30000}
+   */
+  startTimeoutMs?: number;
+  /**
    * The Deno permissions of the workers: `"inherit"` (the process's),
    * `"none"`, or an object such as `{ read: ["./data"], net: false }`. A
-   * sandbox for untrusted task code. Anything but `"inherit"` needs Deno's
-   * `--unstable-worker-options` flag, and permissions cannot exceed the
-   * process's own.
+   * sandbox for untrusted task code: see "Trust" in the pool's docs for what
+   * it guards and what it cannot. Anything but `"inherit"` needs Deno's
+   * `--unstable-worker-options` flag (the constructor says so if it is
+   * missing), and permissions cannot exceed the process's own.
    *
    * @default {"inherit"}
    */
@@ -195,9 +214,6 @@ export type RunRest<A extends unknown[]> = [] extends A
   ? [args?: A, options?: RunOptions]
   : [args: A, options?: RunOptions];
 
-const DEFAULT_NAME = "@seed/concurrency pool";
-const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
-
 /**
  * A pool of workers that runs tasks in parallel, with futures, streaming map,
  * cancellation, backpressure and crash recovery.
@@ -206,8 +222,15 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
  *   (names and argument types checked from the module's type), or are inline
  *   self-contained functions, for notebook-style code. Sync and async
  *   functions both work.
- * - **Order**: tasks start in the order they were submitted; `map` and `imap`
- *   give results in input order, `imapUnordered` as they complete.
+ * - **Order**: tasks are sent to workers in the order they were submitted,
+ *   and each worker starts what it holds in that order, so a pool of one
+ *   worker starts tasks in submission order. With more workers tasks run
+ *   side by side and may start out of order: an idle worker takes over the
+ *   oldest unstarted tasks of a busy one. `map` and `imap` give results in
+ *   input order, `imapUnordered` as they complete.
+ * - **Once**: a task never runs twice. A task taken back from a worker (to
+ *   run elsewhere, or cancelled) provably had not started; a task that had
+ *   started on a worker that died fails, it is not run again.
  * - **Errors** keep their class, name, message, worker stack, `cause` chain
  *   and own fields (see `@seed/concurrency/errors`). A value that cannot be
  *   cloned fails only its own call, with an error that names it.
@@ -215,8 +238,9 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
  *   an unhandled rejection, `self.close()`, `Deno.exit()`), the task it was
  *   running rejects with {@linkcode WorkerCrashedError} (its `cause` says
  *   why), tasks it held but had not started run on another worker, and a new
- *   worker takes its place. Unlike Python's `BrokenProcessPool`, one crash
- *   never breaks the pool.
+ *   worker takes its place. A task that had finished but whose result was
+ *   still on its way fails the same way. Unlike Python's `BrokenProcessPool`,
+ *   one crash never breaks the pool.
  * - **Cancellation**: a call's `signal` (or `Future.cancel()`) removes a
  *   queued task; a running task sees the abort through
  *   {@linkcode TaskContext} and has `abortGraceMs` to stop, after which its
@@ -225,10 +249,19 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
  *   (`terminate()` leaves it running until the loop ends), so CPU-bound tasks
  *   should check `currentTask().aborted` (or `this.aborted` inline); such
  *   still-running abandoned workers are counted in `stats.abandonedWorkers`.
- * - **Close**: `close()` finishes queued work, then ends every worker;
- *   `terminate()` ends now and rejects what is pending with
- *   {@linkcode PoolClosedError}; `await using` closes at the end of the block.
- *   Both resolve once every worker thread has ended.
+ * - **Close**: `close()` finishes queued work, then ends every worker, and
+ *   resolves once every worker thread has ended, abandoned ones included (its
+ *   `signal` bounds the wait); `terminate()` ends now, rejects what is
+ *   pending with {@linkcode PoolClosedError}, and does not wait for abandoned
+ *   threads; `await using` closes at the end of the block.
+ * - **Trust**: a worker is untrusted. Anything it sends that breaks the
+ *   pool's protocol (task code calling `self.postMessage`, say) retires it as
+ *   crashed; it can never settle another caller's call. A sandbox
+ *   (`permissions`) limits what task code may reach through Deno's
+ *   permissions and cannot make Deno prompt the operator, but it does not
+ *   stop a busy loop from holding a core, nor limit memory, and tasks that
+ *   share a worker share its globals (use `maxTasksPerWorker: 1` to keep
+ *   untrusted tasks apart).
  *
  * @typeParam M The task module's type, `typeof import("./tasks.ts")`.
  *
@@ -261,9 +294,8 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
 export class WorkerPool<M extends TaskModule = Record<never, never>>
   implements AsyncDisposable {
   readonly #scheduler: Scheduler;
-  readonly #moduleUrl: string | null;
+  readonly #fns: FnTable;
   readonly #blobUrl: string | undefined;
-  readonly #inline = new WeakMap<object, number>();
   #closing: Promise<void> | undefined;
 
   /**
@@ -271,8 +303,10 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    *
    * @param options Pool options.
    * @throws {RangeError} If `size`, `maxQueue`, `maxTasksPerWorker`,
-   * `idleTimeoutMs` or `abortGraceMs` is out of range.
+   * `idleTimeoutMs`, `abortGraceMs` or `startTimeoutMs` is out of range.
    * @throws {TypeError} If `permissions` is not a permissions value.
+   * @throws {Error} If `permissions` restricts workers but Deno's
+   * `--unstable-worker-options` flag is missing.
    *
    * @example A pool of four workers
    * ```ts
@@ -307,71 +341,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     moduleOrOptions?: URL | string | WorkerPoolOptions,
     maybeOptions?: WorkerPoolOptions,
   ) {
-    let moduleUrl: string | null = null;
-    let options: WorkerPoolOptions;
-    if (typeof moduleOrOptions === "string" || moduleOrOptions instanceof URL) {
-      moduleUrl = parseModuleUrl(moduleOrOptions);
-      options = maybeOptions ?? {};
-    } else if (
-      moduleOrOptions === undefined || isPlainObject(moduleOrOptions)
-    ) {
-      options = moduleOrOptions ?? {};
-    } else {
-      throw new TypeError(
-        `Cannot create pool as the first argument must be a task module URL or an options object: received ${
-          describe(moduleOrOptions)
-        }`,
-      );
-    }
-    const size = positiveInteger(
-      "size",
-      options.size ?? navigator.hardwareConcurrency ?? 1,
+    const { config, blobUrl } = parsePoolArguments(
+      moduleOrOptions,
+      maybeOptions,
     );
-    const maxQueue = positiveInteger(
-      "maxQueue",
-      options.maxQueue ?? Infinity,
-      true,
-    );
-    const maxTasksPerWorker = positiveInteger(
-      "maxTasksPerWorker",
-      options.maxTasksPerWorker ?? Infinity,
-      true,
-    );
-    const idleTimeoutMs = nonNegative(
-      "idleTimeoutMs",
-      options.idleTimeoutMs ?? 10_000,
-    );
-    const abortGraceMs = nonNegative(
-      "abortGraceMs",
-      options.abortGraceMs ?? 1_000,
-    );
-    const permissions = parsePermissions(options.permissions);
-    let entryUrl = WORKER_URL;
-    if (permissions !== undefined && moduleUrl !== null) {
-      // Restricted workers cannot import() local files, but static imports of
-      // their entry module load: a tiny entry imports both.
-      const source = `import * as tasks from ${JSON.stringify(moduleUrl)};\n` +
-        `import { startWorker } from ${JSON.stringify(WORKER_URL)};\n` +
-        `startWorker(tasks);\n`;
-      this.#blobUrl = URL.createObjectURL(
-        new Blob([source], { type: "text/javascript" }),
-      );
-      entryUrl = this.#blobUrl;
-    }
-    this.#moduleUrl = moduleUrl;
-    this.#scheduler = new Scheduler({
-      size,
-      maxQueue,
-      maxTasksPerWorker,
-      idleTimeoutMs,
-      abortGraceMs,
-      spec: {
-        entryUrl,
-        moduleUrl,
-        permissions,
-        name: options.name ?? DEFAULT_NAME,
-      },
-    });
+    this.#blobUrl = blobUrl;
+    this.#fns = new FnTable(config.spec.moduleUrl !== null);
+    this.#scheduler = new Scheduler(config, this.#fns);
   }
 
   /**
@@ -391,8 +367,9 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   }
 
   /**
-   * Whether the pool accepts work (`"open"`), is finishing its queue after
-   * `close()` (`"closing"`), or has ended (`"closed"`).
+   * Whether the pool accepts work (`"open"`), could not load its task module
+   * (`"broken"`: every call rejects with the load error), is finishing its
+   * queue after `close()` (`"closing"`), or has ended (`"closed"`).
    *
    * @example After close
    * ```ts
@@ -404,7 +381,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * assert.equal(pool.state, "closed");
    * ```
    */
-  get state(): "open" | "closing" | "closed" {
+  get state(): PoolState {
     return this.#scheduler.state;
   }
 
@@ -424,7 +401,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * ```
    */
   get stats(): PoolStats {
-    return this.#scheduler.stats();
+    return this.#scheduler.snapshot();
   }
 
   /**
@@ -562,9 +539,20 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     try {
       this.#start(task, args, options, FUTURE_SINK, future);
     } catch (error) {
-      future._settle(false, error);
+      settleFuture(future, false, error);
     }
     return future;
+  }
+
+  /** Throws unless the pool takes new calls. */
+  #checkOpen(verb: string, task: unknown): void {
+    const scheduler = this.#scheduler;
+    if (scheduler.state === "broken") throw scheduler.loadError;
+    if (scheduler.state !== "open") {
+      throw new PoolClosedError(
+        `Cannot ${verb} ${labelOf(task)} as the pool is ${scheduler.state}`,
+      );
+    }
   }
 
   #start(
@@ -574,18 +562,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     sink: TaskSink,
     tag: unknown,
   ): void {
-    const scheduler = this.#scheduler;
-    if (scheduler.state !== "open") {
-      throw new PoolClosedError(
-        `Cannot run ${this.#label(task)} as the pool is ${scheduler.state}`,
-      );
-    }
-    const fnId = this.#fnId(task);
+    this.#checkOpen("run", task);
+    const fnId = this.#fns.idOf(task);
     const list = args ?? [];
     if (!Array.isArray(list)) {
       throw new TypeError(
         `Cannot run ${
-          this.#label(task)
+          labelOf(task)
         } as its arguments must be an array: received ${describe(args)}`,
       );
     }
@@ -594,130 +577,27 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     let transfer = options?.transfer === undefined
       ? undefined
       : [...options.transfer];
-    let payload = list;
-    let mode = MODE_CALL;
-    const encoded = encodeAll(list);
-    if (encoded !== undefined) {
-      payload = encoded.values;
-      mode |= MODE_WIRE;
-      if (encoded.transfer.length > 0) {
-        transfer = [...(transfer ?? []), ...encoded.transfer];
-      }
+    const encoded = encodeValues(list);
+    if (encoded !== undefined && encoded.transfer.length > 0) {
+      transfer = [...(transfer ?? []), ...encoded.transfer];
     }
-    if (scheduler.full) {
-      this.#startWhenRoom(fnId, payload, mode, transfer, signal, sink, tag);
-      return;
-    }
-    const queued = new Task(
-      scheduler.newTaskId(),
+    const init: TaskInit = {
       fnId,
-      payload,
-      mode,
+      payload: encoded === undefined ? list : [encoded.values, encoded.paths],
+      mode: encoded === undefined ? MODE_CALL : MODE_WIRE,
       transfer,
       signal,
-      sink,
-      tag,
-      this.#cancel,
-    );
+      offset: 0,
+      bytes: estimateBytes(list),
+    };
+    const scheduled = this.#scheduler.task(init, sink, tag);
     if (sink === FUTURE_SINK) {
-      (tag as Future<unknown>)._onCancel((r) => this.#cancel(queued, r));
-    }
-    scheduler.enqueue(queued);
-  }
-
-  /** Backpressure: waits for room in the queue, then queues the task. */
-  #startWhenRoom(
-    fnId: number,
-    payload: unknown[],
-    mode: number,
-    transfer: Transferable[] | undefined,
-    signal: AbortSignal | undefined,
-    sink: TaskSink,
-    tag: unknown,
-  ): void {
-    const scheduler = this.#scheduler;
-    const create = () =>
-      new Task(
-        scheduler.newTaskId(),
-        fnId,
-        payload,
-        mode,
-        transfer,
-        signal,
-        sink,
-        tag,
-        this.#cancel,
-      );
-    if (sink === FUTURE_SINK) {
-      const future = tag as Future<unknown>;
-      const abort = new AbortController();
-      future._onCancel((reason) => abort.abort(reason));
-      const waitSignal = signal === undefined
-        ? abort.signal
-        : AbortSignal.any([signal, abort.signal]);
-      scheduler.waitForRoom(waitSignal).then(() => {
-        if (future.done) return;
-        const task = create();
-        future._onCancel((r) => this.#cancel(task, r));
-        scheduler.enqueue(task);
-      }, (reason) => future._settle(false, reason));
-      return;
-    }
-    scheduler.waitForRoom(signal).then(
-      () => scheduler.enqueue(create()),
-      // No task was made: reject the caller's promise directly.
-      (reason) => (tag as { reject(reason: unknown): void }).reject(reason),
-    );
-  }
-
-  #cancel = (task: Task, reason: unknown): void => {
-    this.#scheduler.cancel(task, reason);
-  };
-
-  #label(task: unknown): string {
-    if (typeof task === "string") return `task "${task}"`;
-    if (typeof task === "function") {
-      return task.name
-        ? `inline function "${task.name}"`
-        : "an inline function";
-    }
-    return "the task";
-  }
-
-  #fnId(task: unknown): number {
-    if (typeof task === "string") {
-      if (this.#moduleUrl === null) {
-        throw new TypeError(
-          `Cannot run task "${task}" as the pool has no task module: pass a function, or create the pool with the URL of a module that exports "${task}"`,
-        );
-      }
-      return this.#scheduler.fnId(FN_NAME, task, `task "${task}"`);
-    }
-    if (typeof task !== "function") {
-      throw new TypeError(
-        `Cannot run the task as it must be a task name or a function: received ${
-          describe(task)
-        }`,
+      onFutureCancel(
+        tag as Future<unknown>,
+        (reason) => this.#scheduler.cancel(scheduled, reason),
       );
     }
-    const known = this.#inline.get(task);
-    if (known !== undefined) return known;
-    const source = Function.prototype.toString.call(task);
-    if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
-      throw new TypeError(
-        `Cannot run ${
-          this.#label(task)
-        } in a worker as it is native or bound, so its source cannot be sent: pass a plain function, or move it into a task module`,
-      );
-    }
-    if (/^class\b/.test(source)) {
-      throw new TypeError(
-        `Cannot run ${this.#label(task)} as it is a class: pass a function`,
-      );
-    }
-    const id = this.#scheduler.fnId(FN_SOURCE, source, this.#label(task));
-    this.#inline.set(task, id);
-    return id;
+    this.#scheduler.submit(scheduled, true);
   }
 
   /**
@@ -790,19 +670,14 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     items: Iterable<unknown>,
     options: MapOptions = {},
   ): Promise<unknown[]> {
-    const scheduler = this.#scheduler;
-    if (scheduler.state !== "open") {
-      throw new PoolClosedError(
-        `Cannot map ${this.#label(task)} as the pool is ${scheduler.state}`,
-      );
-    }
-    const fnId = this.#fnId(task);
+    this.#checkOpen("map", task);
+    const fnId = this.#fns.idOf(task);
     if (
       items === null || items === undefined ||
       typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
     ) {
       throw new TypeError(
-        `Cannot map ${this.#label(task)} as 'items' is not iterable: received ${
+        `Cannot map ${labelOf(task)} as 'items' is not iterable: received ${
           describe(items)
         }${
           isAsyncIterable(items)
@@ -814,42 +689,10 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     const { signal } = options;
     signal?.throwIfAborted();
     const array = Array.isArray(items) ? items : Array.from(items);
-    const n = array.length;
-    if (n === 0) return [];
     const chunkSize = options.chunkSize === undefined
-      ? Math.max(1, Math.ceil(n / (scheduler.config.size * 4)))
+      ? Math.max(1, Math.ceil(array.length / (this.size * 4)))
       : positiveInteger("chunkSize", options.chunkSize, false, "map");
-    const state = new MapState(array);
-    const tasks: Task[] = [];
-    for (let offset = 0; offset < n; offset += chunkSize) {
-      const end = Math.min(n, offset + chunkSize);
-      const numbers = allNumbers(array, offset, end);
-      const chunk = numbers
-        ? Float64Array.from(array.slice(offset, end) as number[])
-        : offset === 0 && end === n
-        ? array
-        : array.slice(offset, end);
-      const t = new Task(
-        scheduler.newTaskId(),
-        fnId,
-        chunk as unknown[],
-        numbers ? MODE_CHUNK | MODE_F64 : MODE_CHUNK,
-        undefined,
-        signal,
-        state,
-        { offset },
-        this.#cancel,
-      );
-      tasks.push(t);
-    }
-    state.remaining = tasks.length;
-    for (const t of tasks) scheduler.enqueue(t);
-    try {
-      return await state.promise;
-    } catch (error) {
-      for (const t of tasks) this.#cancel(t, error);
-      throw error;
-    }
+    return await map(this.#scheduler, fnId, array, chunkSize, signal);
   }
 
   /**
@@ -997,119 +840,61 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     options: IMapOptions,
     ordered: boolean,
   ): AsyncIterableIterator<unknown> {
-    return new ItemIterator(this.#chunks(task, items, options, ordered));
-  }
-
-  /** Yields the results of each chunk, in order or as they complete. */
-  async *#chunks(
-    task: string | InlineTask<[unknown], unknown>,
-    items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions,
-    ordered: boolean,
-  ): AsyncGenerator<unknown[], void, undefined> {
-    const scheduler = this.#scheduler;
     const label = ordered ? "imap" : "imapUnordered";
-    if (scheduler.state !== "open") {
-      throw new PoolClosedError(
-        `Cannot ${label} ${
-          this.#label(task)
-        } as the pool is ${scheduler.state}`,
-      );
-    }
-    const fnId = this.#fnId(task);
-    let iterator: Iterator<unknown> | AsyncIterator<unknown>;
-    let isAsync = false;
-    if (isAsyncIterable(items)) {
-      iterator = items[Symbol.asyncIterator]();
-      isAsync = true;
-    } else if (
-      items !== null && items !== undefined &&
-      typeof (items as Iterable<unknown>)[Symbol.iterator] === "function"
-    ) {
-      iterator = (items as Iterable<unknown>)[Symbol.iterator]();
-    } else {
-      throw new TypeError(
-        `Cannot ${label} ${
-          this.#label(task)
-        } as 'items' is not iterable or async iterable: received ${
-          describe(items)
-        }`,
-      );
-    }
-    const { signal } = options;
-    const fixedChunk = options.chunkSize === undefined
-      ? undefined
-      : positiveInteger("chunkSize", options.chunkSize, false, label);
-    const maxInFlight = options.maxInFlight === undefined
-      ? scheduler.config.size * 2
-      : positiveInteger("maxInFlight", options.maxInFlight, false, label);
-    signal?.throwIfAborted();
-    const stream = new StreamState(ordered);
-    let exhausted = false;
-    let chunkSize = fixedChunk ?? 1;
     try {
-      while (true) {
-        while (!exhausted && stream.open < maxInFlight) {
-          const chunk: unknown[] = [];
-          while (chunk.length < chunkSize) {
-            const step = isAsync
-              ? await (iterator as AsyncIterator<unknown>).next()
-              : (iterator as Iterator<unknown>).next();
-            if (step.done) {
-              exhausted = true;
-              break;
-            }
-            chunk.push(step.value);
-            if (isAsync && fixedChunk === undefined) break;
-          }
-          if (chunk.length === 0) break;
-          if ((scheduler.state as string) === "closed") {
-            throw new PoolClosedError(
-              `Cannot go on with ${label} as the pool is closed`,
-            );
-          }
-          const slot = new StreamSlot(chunk.length);
-          const numbers = allNumbers(chunk, 0, chunk.length);
-          const t = new Task(
-            scheduler.newTaskId(),
-            fnId,
-            numbers
-              ? Float64Array.from(chunk as number[]) as unknown as unknown[]
-              : chunk,
-            numbers ? MODE_CHUNK | MODE_F64 : MODE_CHUNK,
-            undefined,
-            signal,
-            stream,
-            slot,
-            this.#cancel,
-          );
-          slot.task = t;
-          stream.add(slot);
-          scheduler.enqueue(t);
-        }
-        const slot = await stream.next();
-        if (slot === undefined) return;
-        if (!slot.ok) throw slot.value;
-        if (fixedChunk === undefined && slot.runTimeMs >= 0) {
-          chunkSize = adaptChunk(chunkSize, slot.items, slot.runTimeMs);
-        }
-        yield slot.value as unknown[];
+      this.#checkOpen(label, task);
+      const fnId = this.#fns.idOf(task);
+      let source: Iterator<unknown> | AsyncIterator<unknown>;
+      const isAsync = isAsyncIterable(items);
+      if (isAsync) {
+        source = items[Symbol.asyncIterator]();
+      } else if (
+        items !== null && items !== undefined &&
+        typeof (items as Iterable<unknown>)[Symbol.iterator] === "function"
+      ) {
+        source = (items as Iterable<unknown>)[Symbol.iterator]();
+      } else {
+        throw new TypeError(
+          `Cannot ${label} ${
+            labelOf(task)
+          } as 'items' is not iterable or async iterable: received ${
+            describe(items)
+          }`,
+        );
       }
-    } finally {
-      for (const t of stream.pendingTasks()) {
-        this.#cancel(t, new DOMException("The iteration ended", "AbortError"));
-      }
-      if (!exhausted) await iterator.return?.();
+      const fixedChunk = options.chunkSize === undefined
+        ? undefined
+        : positiveInteger("chunkSize", options.chunkSize, false, label);
+      const maxInFlight = options.maxInFlight === undefined
+        ? this.size * 2
+        : positiveInteger("maxInFlight", options.maxInFlight, false, label);
+      options.signal?.throwIfAborted();
+      return new IMapRun(this.#scheduler, fnId, source, isAsync, {
+        fixedChunk,
+        maxInFlight,
+        signal: options.signal,
+        ordered,
+        label: `${label} of ${labelOf(task)}`,
+      });
+    } catch (error) {
+      return failedIteration(error);
     }
   }
 
   /**
-   * Finishes every queued and running task, then ends every worker. Resolves
-   * once their threads have ended. New calls reject with
-   * {@linkcode PoolClosedError} from the moment `close()` is called. Calling
-   * it again returns the same promise.
+   * Finishes every queued and running task, then ends every worker, and
+   * resolves once every worker thread has ended, including an abandoned one
+   * (a cancelled task that ignored its abort and is still busy in a
+   * synchronous loop: Deno cannot stop it, so `close()` waits for it to
+   * end). New calls reject with {@linkcode PoolClosedError} from the moment
+   * `close()` is called; an `imap` being iterated stops reading its input.
+   * Calling it again returns the same promise.
    *
+   * @param options `signal` bounds the wait: if it aborts first, the pool is
+   * terminated (see {@linkcode WorkerPool.terminate}) and `close()` rejects
+   * with `signal.reason`.
    * @returns A promise that resolves when the pool has closed.
+   * @throws {unknown} `signal.reason`, if the signal aborted first.
    *
    * @example Closing after queued work completes
    * ```ts
@@ -1121,23 +906,46 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * await pool.close();
    * assert.equal(await result, 2);
    * ```
+   *
+   * @example Bounding the wait
+   * ```ts
+   * import { WorkerPool } from "@seed/concurrency";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new WorkerPool({ size: 1 });
+   * await pool.close({ signal: AbortSignal.timeout(10_000) });
+   * assert.equal(pool.state, "closed");
+   * ```
    */
-  close(): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing;
-    this.#scheduler.state = "closing";
-    this.#closing = (async () => {
-      await this.#scheduler.drained();
-      await this.#scheduler.shutdown(undefined);
-      this.#revoke();
-    })();
-    return this.#closing;
+  close(options?: { signal?: AbortSignal }): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closing = this.#scheduler.close().then(() => this.#revoke());
+    }
+    const signal = options?.signal;
+    if (signal === undefined) return this.#closing;
+    if (signal.aborted) return this.#abortClose(signal);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => this.#abortClose(signal).then(resolve, reject);
+      signal.addEventListener("abort", onAbort, { once: true });
+      (this.#closing as Promise<void>).then(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, reject);
+    });
+  }
+
+  #abortClose(signal: AbortSignal): Promise<void> {
+    return this.terminate().then(() => {
+      throw signal.reason;
+    });
   }
 
   /**
-   * Ends every worker now. Queued and running tasks reject with
-   * {@linkcode PoolClosedError}. Resolves once the worker threads have ended
-   * (a thread stuck in a synchronous loop is not waited for; see
-   * `stats.abandonedWorkers`).
+   * Ends every worker now. Waiting, queued and running tasks reject with
+   * {@linkcode PoolClosedError}. Resolves once the worker threads have
+   * ended, except an abandoned one (busy in a synchronous loop, which Deno
+   * cannot stop): it is not waited for, and `stats.abandonedWorkers` counts
+   * it until its thread ends.
    *
    * @returns A promise that resolves when the pool has ended.
    *
@@ -1153,11 +961,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * ```
    */
   terminate(): Promise<void> {
-    const done = this.#scheduler.shutdown(
-      new PoolClosedError("The task was pending when the pool was terminated"),
-    ).then(() => this.#revoke());
-    this.#closing ??= done;
-    return done;
+    return this.#scheduler.terminate().then(() => this.#revoke());
   }
 
   #revoke(): void {
@@ -1204,287 +1008,32 @@ const PROMISE_SINK: TaskSink = {
 
 const FUTURE_SINK: TaskSink = {
   settle(task, ok, value) {
-    (task.tag as Future<unknown>)._settle(ok, value);
+    settleFuture(task.tag as Future<unknown>, ok, value);
   },
 };
 
-class MapState implements TaskSink {
-  readonly results: unknown[];
-  remaining = 0;
-  readonly promise: Promise<unknown[]>;
-  #resolve!: (results: unknown[]) => void;
-  #reject!: (reason: unknown) => void;
-  #failed = false;
-
-  constructor(items: unknown[]) {
-    // Overwritten in place: a packed array (see runChunkSync in _worker.ts).
-    this.results = items.slice();
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  settle(task: Task, ok: boolean, value: unknown): void {
-    if (this.#failed) return;
-    if (!ok) {
-      this.#failed = true;
-      this.#reject(value);
-      return;
-    }
-    const values = value as ArrayLike<unknown>;
-    const offset = (task.tag as { offset: number }).offset;
-    const results = this.results;
-    for (let i = 0; i < values.length; i++) results[offset + i] = values[i];
-    if (--this.remaining === 0) this.#resolve(results);
-  }
-}
-
-/**
- * Turns a stream of result chunks into a stream of results, with one promise
- * per result and nothing more (an async generator that yields each item
- * costs several).
- */
-class ItemIterator implements AsyncIterableIterator<unknown> {
-  readonly #chunks: AsyncGenerator<unknown[], void, undefined>;
-  #values: unknown[] = [];
-  #index = 0;
-  #pulling: Promise<IteratorResult<unknown>> | undefined = undefined;
-
-  constructor(chunks: AsyncGenerator<unknown[], void, undefined>) {
-    this.#chunks = chunks;
-  }
-
-  next(): Promise<IteratorResult<unknown>> {
-    if (this.#pulling !== undefined) {
-      return this.#pulling.then(() => this.next());
-    }
-    if (this.#index < this.#values.length) {
-      const value = this.#values[this.#index];
-      this.#values[this.#index++] = undefined;
-      return Promise.resolve({ value, done: false });
-    }
-    const pulling = this.#pull();
-    this.#pulling = pulling;
-    const clear = () => {
-      if (this.#pulling === pulling) this.#pulling = undefined;
-    };
-    pulling.then(clear, clear);
-    return pulling;
-  }
-
-  async #pull(): Promise<IteratorResult<unknown>> {
-    while (true) {
-      const step = await this.#chunks.next();
-      if (step.done) return { value: undefined, done: true };
-      this.#values = step.value;
-      this.#index = 0;
-      if (this.#values.length > 0) {
-        const value = this.#values[0];
-        this.#values[this.#index++] = undefined;
-        return { value, done: false };
-      }
-    }
-  }
-
-  async return(value?: unknown): Promise<IteratorResult<unknown>> {
-    this.#values = [];
-    this.#index = 0;
-    await this.#chunks.return(undefined);
-    return { value, done: true };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<unknown>> {
-    this.#values = [];
-    this.#index = 0;
-    await this.#chunks.throw(error);
-    return { value: undefined, done: true };
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    return this;
-  }
-}
-
-class StreamSlot {
-  task: Task | undefined = undefined;
-  done = false;
-  ok = true;
-  value: unknown = undefined;
-  runTimeMs = -1;
-  readonly items: number;
-  constructor(items: number) {
-    this.items = items;
-  }
-}
-
-class StreamState implements TaskSink {
-  readonly #ordered: boolean;
-  readonly #slots: StreamSlot[] = [];
-  #head = 0;
-  readonly #ready: StreamSlot[] = [];
-  #wake: (() => void) | undefined = undefined;
-
-  constructor(ordered: boolean) {
-    this.#ordered = ordered;
-  }
-
-  /** Chunks read and not yet yielded. */
-  get open(): number {
-    return this.#slots.length - this.#head;
-  }
-
-  add(slot: StreamSlot): void {
-    this.#slots.push(slot);
-  }
-
-  settle(task: Task, ok: boolean, value: unknown): void {
-    const slot = task.tag as StreamSlot;
-    slot.done = true;
-    slot.ok = ok;
-    slot.value = value;
-    slot.runTimeMs = task.runTimeMs;
-    if (!this.#ordered) this.#ready.push(slot);
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  async next(): Promise<StreamSlot | undefined> {
-    while (true) {
-      if (this.open === 0) return undefined;
-      let slot: StreamSlot | undefined;
-      if (this.#ordered) {
-        const head = this.#slots[this.#head] as StreamSlot;
-        if (head.done) slot = head;
-      } else {
-        slot = this.#ready.shift();
-      }
-      if (slot !== undefined) {
-        this.#remove(slot);
-        return slot;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-  }
-
-  #remove(slot: StreamSlot): void {
-    if (this.#ordered) {
-      this.#slots[this.#head++] = undefined as unknown as StreamSlot;
-    } else {
-      const index = this.#slots.indexOf(slot, this.#head);
-      this.#slots[index] = this.#slots[this.#head] as StreamSlot;
-      this.#slots[this.#head++] = undefined as unknown as StreamSlot;
-    }
-    if (this.#head > 64 && this.#head * 2 > this.#slots.length) {
-      this.#slots.splice(0, this.#head);
-      this.#head = 0;
-    }
-  }
-
-  pendingTasks(): Task[] {
-    const out: Task[] = [];
-    for (let i = this.#head; i < this.#slots.length; i++) {
-      const task = (this.#slots[i] as StreamSlot).task;
-      if (task !== undefined) out.push(task);
-    }
-    return out;
-  }
-}
-
-/**
- * Whether a chunk is worth sending as a Float64Array: long enough, and every
- * item a number.
- */
-function allNumbers(
-  items: readonly unknown[],
-  start: number,
-  end: number,
-): boolean {
-  if (end - start < 64) return false;
-  for (let i = start; i < end; i++) {
-    if (typeof items[i] !== "number") return false;
-  }
-  return true;
-}
-
-function adaptChunk(current: number, items: number, runTimeMs: number): number {
-  // Aim for about a millisecond of work per chunk.
-  const perItem = runTimeMs / Math.max(1, items);
-  const target = perItem <= 0 ? 4096 : Math.floor(1 / perItem);
-  return Math.max(1, Math.min(1024, target, current * 4));
-}
-
-// ---- validation -------------------------------------------------------------
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+/** An iteration that throws `error` on its first step. */
+function failedIteration(error: unknown): AsyncIterableIterator<unknown> {
+  let thrown = false;
+  const iterator: AsyncIterableIterator<unknown> = {
+    next() {
+      if (thrown) return Promise.resolve({ value: undefined, done: true });
+      thrown = true;
+      return Promise.reject(error);
+    },
+    return(value?: unknown) {
+      thrown = true;
+      return Promise.resolve({ value, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return value !== null && value !== undefined &&
     typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
       "function";
-}
-
-function parseModuleUrl(module: URL | string): string {
-  if (module instanceof URL) return module.href;
-  try {
-    return new URL(module).href;
-  } catch {
-    throw new TypeError(
-      `Cannot create pool as the task module must be an absolute URL: received ${
-        JSON.stringify(module)
-      }; use new URL("${module}", import.meta.url)`,
-    );
-  }
-}
-
-function positiveInteger(
-  name: string,
-  value: unknown,
-  allowInfinity = false,
-  what = "create pool",
-): number {
-  if (
-    typeof value !== "number" ||
-    !(Number.isInteger(value) || (allowInfinity && value === Infinity)) ||
-    value < 1
-  ) {
-    throw new RangeError(
-      `Cannot ${
-        what === "create pool" ? "create pool" : what
-      } as '${name}' must be a positive integer${
-        allowInfinity ? " or Infinity" : ""
-      }: received ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-function nonNegative(name: string, value: unknown): number {
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw new RangeError(
-      `Cannot create pool as '${name}' must be a non-negative number of milliseconds: received ${
-        describe(value)
-      }`,
-    );
-  }
-  return value;
-}
-
-function parsePermissions(
-  permissions: WorkerPermissions | undefined,
-): Deno.PermissionOptions | undefined {
-  if (permissions === undefined || permissions === "inherit") return undefined;
-  if (permissions === "none" || isPlainObject(permissions)) return permissions;
-  throw new TypeError(
-    `Cannot create pool as 'permissions' must be "inherit", "none" or a permissions object: received ${
-      describe(permissions)
-    }`,
-  );
 }

@@ -5,7 +5,7 @@ import { WorkerPool } from "./pool.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 import type * as Tasks from "./testdata/tasks.ts";
-import { liveWorkerThreads } from "./_worker_handle.ts";
+import { liveWorkerThreads } from "./_test_threads.ts";
 import { flags, until } from "./_test_atomics.ts";
 import { WorkerChannel } from "./channels/worker_channel.ts";
 
@@ -487,6 +487,7 @@ Deno.test("maxQueue makes run() wait for room instead of growing the queue", asy
   const waiting = pool.run("square", [3]);
   await Promise.resolve();
   assert.equal(pool.stats.queued, 2);
+  assert.equal(pool.stats.waiting, 1);
   Atomics.store(gate, 2, 1);
   await running;
   assert.deepEqual(await Promise.all([...queued, waiting]), [1, 4, 9]);

@@ -1,0 +1,111 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: the pool's balancing decisions, kept apart from the mechanics
+ * that carry them out: when to start one more worker, and which unstarted
+ * tasks an idle worker takes over from a busy one (work stealing).
+ *
+ * Dispatch is greedy (a worker is given a share of the queue, so it never
+ * waits for the main thread between tasks); stealing corrects the imbalance
+ * that leaves. The rules that keep stealing from doing harm:
+ * - Only tasks the victim has received (ARRIVED in `_control.ts`) move, so a
+ *   large argument is never moved while it is still being copied in, and
+ *   the thief, which is idle, starts what it takes at once: no ping-pong.
+ *   A task moves at most `MAX_SENDS - 1` times in all.
+ * - A task that transfers its arguments never moves: they are the victim's.
+ * - A task is worth moving only if copying it again costs less than the wait
+ *   it saves: one of `bytes` moves only once its victim has been silent (busy
+ *   on one task) for `bytes / COPY_BYTES_PER_MS` ms.
+ * - The oldest unstarted tasks move first, so old tasks do not wait behind
+ *   new ones.
+ *
+ * @module
+ */
+
+import type { Task } from "./_task.ts";
+import type { WorkerHandle } from "./_worker_handle.ts";
+
+/** How many times a task may be sent to a worker. */
+export const MAX_SENDS = 3;
+/** Roughly how fast the main thread copies a payload into a message. */
+const COPY_BYTES_PER_MS = 1_000_000;
+
+/** What one steal should take: a victim and how many tasks. */
+export interface StealPlan {
+  victim: WorkerHandle;
+  want: number;
+}
+
+/**
+ * Picks the worker `thief` (idle) should take tasks from: the one with the
+ * largest backlog of received, unstarted tasks.
+ */
+export function planSteal(
+  thief: WorkerHandle,
+  workers: readonly WorkerHandle[],
+  avgRunMs: number,
+  now: number,
+): StealPlan | undefined {
+  let victim: WorkerHandle | undefined;
+  let most = 0;
+  for (const worker of workers) {
+    if (worker === thief) continue;
+    if (worker.state !== "ready" && worker.state !== "retiring") continue;
+    const backlog = worker.backlog;
+    if (backlog > most) {
+      most = backlog;
+      victim = worker;
+    }
+  }
+  if (victim === undefined) return undefined;
+  let want = Math.floor(most / 2);
+  // A lone unstarted task is worth moving only if tasks are not known to be
+  // tiny, or its worker seems stuck (otherwise the victim starts it sooner).
+  if (
+    want === 0 &&
+    (avgRunMs === 0 || avgRunMs > 0.5 || now - victim.lastProgressAt > 1)
+  ) {
+    want = 1;
+  }
+  return want === 0 ? undefined : { victim, want };
+}
+
+/** Whether `task`, held unstarted by `victim`, may move to another worker. */
+export function mayMove(
+  task: Task,
+  victim: WorkerHandle,
+  now: number,
+): boolean {
+  if (task.transfer !== undefined || task.sends >= MAX_SENDS) return false;
+  return task.bytes <= 64 * 1024 ||
+    now - victim.lastProgressAt > task.bytes / COPY_BYTES_PER_MS;
+}
+
+/** What the spawn decision looks at. */
+export interface SpawnInputs {
+  /** Workers starting or ready (not retiring). */
+  live: number;
+  size: number;
+  /** Tasks not started: waiting, queued or held. */
+  pending: number;
+  /** Workers the current busy spell has wanted (a crashed one is replaced). */
+  wanted: number;
+  avgRunMs: number;
+  spawnCostMs: number;
+  /** Whether some worker has held work without answering for a start's time. */
+  stalled: boolean;
+}
+
+/**
+ * Whether to start one more worker (the caller starts one at a time): the
+ * pending work would outlast a start, a worker seems stuck while tasks wait
+ * (its task is long, or waits for another task), or one crashed in this busy
+ * spell. Tiny work never pays for workers it does not need.
+ */
+export function shouldSpawn(inputs: SpawnInputs): boolean {
+  const { live, size, pending } = inputs;
+  if (live >= size || pending === 0) return false;
+  if (live === 0 || live < inputs.wanted || inputs.stalled) return true;
+  return inputs.avgRunMs > 0 &&
+    pending * inputs.avgRunMs / live > inputs.spawnCostMs;
+}

@@ -1,0 +1,166 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: checking a pool's options once, up front, with errors that say
+ * what was wrong and what to do.
+ *
+ * @module
+ */
+
+import { assertSandboxSupported, parsePermissions } from "./_sandbox.ts";
+import type { SchedulerConfig } from "./_scheduler.ts";
+import { describe } from "./errors/_describe.ts";
+import type { WorkerPoolOptions } from "./pool.ts";
+
+const DEFAULT_NAME = "@seed/concurrency pool";
+const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
+const SANDBOX_WORKER_URL = new URL("./_worker_sandbox.ts", import.meta.url)
+  .href;
+
+/** The longest delay a timer takes: longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Whether `value` is a plain object (not a class instance). */
+export function isPlainObject(
+  value: unknown,
+): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Checks a count: a positive integer (or `Infinity` where allowed).
+ *
+ * @throws {RangeError} If it is not.
+ */
+export function positiveInteger(
+  name: string,
+  value: unknown,
+  allowInfinity = false,
+  what = "create pool",
+): number {
+  if (
+    typeof value !== "number" ||
+    !(Number.isInteger(value) || (allowInfinity && value === Infinity)) ||
+    value < 1
+  ) {
+    throw new RangeError(
+      `Cannot ${what} as '${name}' must be a positive integer${
+        allowInfinity ? " or Infinity" : ""
+      }: received ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a duration in milliseconds: from 0 to 2^31-1 (what a timer can
+ * wait), or `Infinity` for never.
+ *
+ * @throws {RangeError} If it is not.
+ */
+export function duration(name: string, value: unknown): number {
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < 0 ||
+    (value > MAX_TIMER_MS && value !== Infinity)
+  ) {
+    throw new RangeError(
+      `Cannot create pool as '${name}' must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, or Infinity: received ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks the task module's URL.
+ *
+ * @throws {TypeError} If it is not an absolute URL.
+ */
+export function moduleUrl(module: URL | string): string {
+  if (module instanceof URL) return module.href;
+  try {
+    return new URL(module).href;
+  } catch {
+    throw new TypeError(
+      `Cannot create pool as the task module must be an absolute URL: received ${
+        JSON.stringify(module)
+      }; use new URL("${module}", import.meta.url)`,
+    );
+  }
+}
+
+/**
+ * Checks the arguments of `new WorkerPool(...)` and builds the scheduler's
+ * configuration. A sandboxed pool (any `permissions` but `"inherit"`) starts
+ * its workers from a small blob module (restricted workers cannot `import()`
+ * local files, but static imports of their entry load) that imports the
+ * sandbox bootstrap first, which seals the worker, then the task module.
+ *
+ * @returns The configuration, and the blob's URL to revoke once closed.
+ * @throws {TypeError} If an argument has the wrong type.
+ * @throws {RangeError} If a number is out of range.
+ * @throws {Error} If a sandbox cannot be had here (see `_sandbox.ts`).
+ */
+export function parsePoolArguments(
+  moduleOrOptions: URL | string | WorkerPoolOptions | undefined,
+  maybeOptions: WorkerPoolOptions | undefined,
+): { config: SchedulerConfig; blobUrl: string | undefined } {
+  let url: string | null = null;
+  let options: WorkerPoolOptions;
+  if (typeof moduleOrOptions === "string" || moduleOrOptions instanceof URL) {
+    url = moduleUrl(moduleOrOptions);
+    options = maybeOptions ?? {};
+  } else if (moduleOrOptions === undefined || isPlainObject(moduleOrOptions)) {
+    options = moduleOrOptions ?? {};
+  } else {
+    throw new TypeError(
+      `Cannot create pool as the first argument must be a task module URL or an options object: received ${
+        describe(moduleOrOptions)
+      }`,
+    );
+  }
+  const config: Omit<SchedulerConfig, "spec"> = {
+    size: positiveInteger(
+      "size",
+      options.size ?? navigator.hardwareConcurrency ?? 1,
+    ),
+    maxQueue: positiveInteger("maxQueue", options.maxQueue ?? Infinity, true),
+    maxTasksPerWorker: positiveInteger(
+      "maxTasksPerWorker",
+      options.maxTasksPerWorker ?? Infinity,
+      true,
+    ),
+    idleTimeoutMs: duration("idleTimeoutMs", options.idleTimeoutMs ?? 10_000),
+    abortGraceMs: duration("abortGraceMs", options.abortGraceMs ?? 1_000),
+    startTimeoutMs: duration(
+      "startTimeoutMs",
+      options.startTimeoutMs ?? 30_000,
+    ),
+  };
+  const permissions = parsePermissions(options.permissions);
+  let blobUrl: string | undefined;
+  if (permissions !== undefined) {
+    assertSandboxSupported(permissions);
+    const source =
+      `import { startWorker } from ${JSON.stringify(SANDBOX_WORKER_URL)};\n` +
+      (url === null
+        ? "startWorker({});\n"
+        : `import * as tasks from ${
+          JSON.stringify(url)
+        };\nstartWorker(tasks);\n`);
+    blobUrl = URL.createObjectURL(
+      new Blob([source], { type: "text/javascript" }),
+    );
+  }
+  const spec = {
+    entryUrl: blobUrl ?? WORKER_URL,
+    moduleUrl: url,
+    permissions,
+    name: options.name ?? DEFAULT_NAME,
+    staticEntry: permissions !== undefined,
+  };
+  return { config: { ...config, spec }, blobUrl };
+}

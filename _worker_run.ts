@@ -1,0 +1,458 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: the run loop inside a pool worker. It takes the tasks it is sent
+ * in order, claims each in the control block before it starts (a task the
+ * pool took back is skipped), runs it, and sends results back in batches.
+ *
+ * **When results go.** Results of quick tasks travel together, which is what
+ * makes tiny tasks cheap; but a finished task's result must never wait behind
+ * a long task. So the outbox is flushed when it is a millisecond old, when
+ * the worker runs out of tasks, before a task awaits, and before any task of
+ * a function not yet known to be quick (each function's longest run so far is
+ * kept): a quick result waits at most for other quick tasks.
+ *
+ * **What results carry.** Each result keeps its own transfer list, so one
+ * result that cannot be sent (a bad `transfer()` list, a value that cannot be
+ * cloned) fails its own call with a clear error and nothing else.
+ *
+ * @module
+ */
+
+import type { ControlBlock } from "./_control.ts";
+import {
+  ERROR,
+  MODE_CHUNK,
+  MODE_F64,
+  MODE_WIRE,
+  OK,
+  OK_WIRE,
+  RESULT_FIELDS,
+  RESULTS,
+  TASK_FIELDS,
+} from "./_protocol.ts";
+import { RingBuffer } from "./_ring_buffer.ts";
+import { encodeValues, type WirePath } from "./_wire.ts";
+import { reviveValues } from "./_wire_revive.ts";
+import type { FnRegistry } from "./_worker_fns.ts";
+import { describe } from "./errors/_describe.ts";
+import { serializeError } from "./errors/serialize_error.ts";
+import type { TaskContext } from "./task.ts";
+import { runChunk } from "./_worker_chunks.ts";
+
+/** Sends a message to the pool on the private port. */
+export type Send = (message: unknown, transfer?: Transferable[]) => void;
+
+const kTransfer = Symbol.for("@seed/concurrency/transfer");
+const now = performance.now.bind(performance);
+/** The oldest a result may get in the outbox, in ms. */
+const MAX_BATCH_MS = 1;
+const MAX_BATCH_RESULTS = 4096;
+/** A function whose every run took less than this is quick, in ms. */
+const QUICK_MS = 0.5;
+/** A worker-local mode bit: the task came by the fast path. */
+const MODE_FAST = 1 << 8;
+
+export class Runner {
+  readonly #control: ControlBlock;
+  readonly #send: Send;
+  readonly #fns: FnRegistry;
+  /** TASKS messages, each with the seq of its first record in slot 1. */
+  readonly #inbox = new RingBuffer<unknown[]>();
+  #cursor = 2;
+  #received = 0;
+  #running = false;
+  /** The running task's seq and id; -1 and 0 between tasks. */
+  #seq = -1;
+  #id = 0;
+  #controller: AbortController | undefined = undefined;
+  #reason: unknown = undefined;
+  /** The longest run of each function so far, in ms. */
+  readonly #longest = new Map<number, number>();
+  #outbox: unknown[] = [RESULTS];
+  #transfers: (Transferable[] | undefined)[] = [];
+  /** The function of each result in the outbox, negated for a chunk. */
+  #origins: number[] = [];
+  #fastAnswer = false;
+  #outboxSince = 0;
+  readonly context: TaskContext;
+
+  constructor(control: ControlBlock, send: Send, fns: FnRegistry) {
+    this.#control = control;
+    this.#send = send;
+    this.#fns = fns;
+    this.context = {
+      get id() {
+        return id();
+      },
+      get signal() {
+        return signal();
+      },
+      get aborted() {
+        return aborted();
+      },
+      throwIfAborted() {
+        if (aborted()) throw reason();
+      },
+    };
+    const id = () => this.#id;
+    const signal = () => this.#signal();
+    const aborted = () => this.#aborted();
+    const reason = () => this.#abortReason();
+  }
+
+  /** Whether a task runs now (for `currentTask()`). */
+  get active(): boolean {
+    return this.#seq >= 0;
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  /** Takes a TASKS message: [TASKS, defs, ...(id, fnId, payload, mode)]. */
+  receive(message: unknown[]): void {
+    const first = this.#received;
+    const count = (message.length - 2) / TASK_FIELDS;
+    for (let k = 0; k < count; k++) this.#control.arrive(first + k);
+    this.#received += count;
+    if (count === 0) return;
+    message[1] = first;
+    this.#inbox.push(message);
+    if (!this.#running) void this.#loop();
+  }
+
+  /** Takes a task that came as a bare value (see `_protocol.ts`). */
+  receiveFast(value: unknown): void {
+    const seq = this.#received++;
+    this.#control.arrive(seq);
+    this.#inbox.push([
+      0,
+      seq,
+      this.#control.fastId,
+      this.#control.fastFn,
+      [value],
+      MODE_FAST,
+    ]);
+    if (!this.#running) void this.#loop();
+  }
+
+  /** The pool cancelled task `seq`; aborts its signal if it is running. */
+  abort(seq: number, reason: unknown): void {
+    if (seq !== this.#seq) return;
+    this.#reason = reason;
+    if (this.#controller !== undefined && !this.#controller.signal.aborted) {
+      this.#controller.abort(reason);
+    }
+  }
+
+  // ---- the task context ---------------------------------------------------
+
+  #aborted(): boolean {
+    return this.#seq >= 0 && this.#control.cancelled(this.#seq);
+  }
+
+  #abortReason(): unknown {
+    return this.#reason ??
+      new DOMException("The task was cancelled", "AbortError");
+  }
+
+  #signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted()) this.#controller.abort(this.#abortReason());
+    }
+    return this.#controller.signal;
+  }
+
+  // ---- the loop -----------------------------------------------------------
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    while (this.#inbox.length > 0) {
+      const batch = this.#inbox.peek() as unknown[];
+      const at = this.#cursor;
+      const seq = (batch[1] as number) + (at - 2) / TASK_FIELDS;
+      this.#cursor += TASK_FIELDS;
+      if (this.#cursor >= batch.length) {
+        this.#inbox.shift();
+        this.#cursor = 2;
+      }
+      if (!this.#control.start(seq)) continue; // taken back by the pool
+      const fnId = batch[at + 1] as number;
+      if (this.#outbox.length > 1 && !this.#isQuick(fnId)) this.flush();
+      const pending = this.#run(
+        seq,
+        batch[at] as number,
+        fnId,
+        batch[at + 2],
+        batch[at + 3] as number,
+      );
+      // Only a task that awaits costs an await here.
+      if (pending !== undefined) await pending;
+    }
+    this.flush();
+    this.#running = false;
+  }
+
+  #isQuick(fnId: number): boolean {
+    const longest = this.#longest.get(fnId);
+    return longest !== undefined && longest < QUICK_MS;
+  }
+
+  /**
+   * Runs one task: synchronously to the end if it can, or returns a promise
+   * of its end if it awaits (or its arguments must be revived first).
+   */
+  #run(
+    seq: number,
+    id: number,
+    fnId: number,
+    payload: unknown,
+    mode: number,
+  ): Promise<void> | undefined {
+    this.#seq = seq;
+    this.#id = id;
+    this.#controller = undefined;
+    this.#reason = undefined;
+    const start = now();
+    if ((mode & MODE_WIRE) !== 0) {
+      this.flush();
+      const [values, paths] = payload as [unknown[], WirePath[]];
+      return reviveValues(values, paths).then(
+        () => this.#call(seq, fnId, values, mode, start),
+        (error) => this.#end(seq, fnId, mode, start, error, true),
+      );
+    }
+    return this.#call(seq, fnId, payload, mode, start);
+  }
+
+  #call(
+    seq: number,
+    fnId: number,
+    payload: unknown,
+    mode: number,
+    start: number,
+  ): Promise<void> | undefined {
+    let value: unknown;
+    try {
+      const fn = this.#fns.get(fnId);
+      value = (mode & MODE_CHUNK) === 0
+        ? fn.apply(this.context, payload as unknown[])
+        : runChunk(fn, this.context, payload, (mode & MODE_F64) !== 0);
+    } catch (error) {
+      this.#end(seq, fnId, mode, start, error, true);
+      return undefined;
+    }
+    if (!isThenable(value)) {
+      this.#end(seq, fnId, mode, start, value, false);
+      return undefined;
+    }
+    this.flush();
+    return Promise.resolve(value).then(
+      (result) => this.#end(seq, fnId, mode, start, result, false),
+      (error) => this.#end(seq, fnId, mode, start, error, true),
+    );
+  }
+
+  /** Ends task `seq` with its result (or error) and puts it in the outbox. */
+  #end(
+    seq: number,
+    fnId: number,
+    mode: number,
+    start: number,
+    outcome: unknown,
+    threw: boolean,
+  ): void {
+    let status = OK;
+    let value = outcome;
+    let transfer: Transferable[] | undefined;
+    if (!threw) {
+      try {
+        if ((mode & MODE_CHUNK) !== 0) {
+          if (value instanceof Float64Array) {
+            transfer = [value.buffer as ArrayBuffer];
+          }
+        } else ({ value, transfer, status } = this.#prepare(value, fnId));
+      } catch (error) {
+        outcome = error;
+        threw = true;
+      }
+    }
+    if (threw) {
+      status = ERROR;
+      value = serializeError(this.#fns.explain(outcome, fnId));
+      transfer = undefined;
+    }
+    this.#control.finish(seq);
+    this.#seq = -1;
+    this.#id = 0;
+    const end = now();
+    const ran = end - start;
+    if (!(ran < (this.#longest.get(fnId) ?? 0))) this.#longest.set(fnId, ran);
+    if (this.#outbox.length === 1) {
+      this.#outboxSince = start;
+      this.#fastAnswer = (mode & MODE_FAST) !== 0;
+    } else this.#fastAnswer = false;
+    this.#outbox.push(seq, status, value, ran);
+    this.#transfers.push(transfer);
+    this.#origins.push((mode & MODE_CHUNK) !== 0 ? -fnId - 1 : fnId);
+    if (
+      end - this.#outboxSince >= MAX_BATCH_MS ||
+      this.#outbox.length > MAX_BATCH_RESULTS * RESULT_FIELDS
+    ) this.flush();
+  }
+
+  /** Unwraps `transfer()` and encodes library objects in a call's result. */
+  #prepare(
+    value: unknown,
+    fnId: number,
+  ): { value: unknown; transfer: Transferable[] | undefined; status: number } {
+    let transfer: Transferable[] | undefined;
+    if (
+      typeof value === "object" && value !== null &&
+      (value as Record<symbol, unknown>)[kTransfer] === true
+    ) {
+      const wrapped = value as { value: unknown; transfer: unknown };
+      transfer = checkTransferList(wrapped.transfer, this.#fns.label(fnId));
+      value = wrapped.value;
+    }
+    const encoded = encodeValues([value]);
+    if (encoded === undefined) return { value, transfer, status: OK };
+    if (encoded.transfer.length > 0) {
+      transfer = [...(transfer ?? []), ...encoded.transfer];
+    }
+    return {
+      value: [encoded.values[0], encoded.paths],
+      transfer,
+      status: OK_WIRE,
+    };
+  }
+
+  // ---- sending results ----------------------------------------------------
+
+  /** Sends every result in the outbox now. */
+  flush(): void {
+    const results = this.#outbox;
+    if (results.length === 1) return;
+    const transfers = this.#transfers;
+    const origins = this.#origins;
+    const fast = this.#fastAnswer;
+    this.#outbox = [RESULTS];
+    this.#transfers = [];
+    this.#origins = [];
+    this.#fastAnswer = false;
+    if (
+      fast && results.length === 1 + RESULT_FIELDS && results[2] === OK &&
+      transfers[0] === undefined && isPrimitive(results[3])
+    ) {
+      // The fast path (see _protocol.ts): the bare result.
+      this.#control.setAnswer(results[1] as number, results[4] as number);
+      this.#send(results[3]);
+      return;
+    }
+    let transfer: Transferable[] | undefined;
+    for (const list of transfers) {
+      if (list !== undefined) (transfer ??= []).push(...list);
+    }
+    try {
+      this.#send(results, transfer);
+    } catch {
+      // Some result cannot be sent: send each alone, and fail those that
+      // cannot go, with the reason.
+      for (let i = 1, r = 0; i < results.length; i += RESULT_FIELDS, r++) {
+        const one = results.slice(i, i + RESULT_FIELDS);
+        try {
+          this.#send([RESULTS, ...one], transfers[r]);
+        } catch (error) {
+          one[1] = ERROR;
+          one[2] = serializeError(
+            this.#unsendable(
+              results[i + 2],
+              origins[r] as number,
+              transfers[r],
+              error,
+            ),
+          );
+          this.#send([RESULTS, ...one]);
+        }
+      }
+    }
+  }
+
+  /** The error for a result that could not be sent, naming what. */
+  #unsendable(
+    value: unknown,
+    origin: number,
+    transfer: Transferable[] | undefined,
+    cause: unknown,
+  ): TypeError {
+    const label = this.#fns.label(origin < 0 ? -origin - 1 : origin);
+    let what = `the result of ${label} (${describe(value)})`;
+    if (origin < 0 && Array.isArray(value)) {
+      const index = value.findIndex(cannotClone);
+      if (index !== -1) {
+        what = `the result for item ${index} of a chunk of ${label} (${
+          describe(value[index])
+        })`;
+      }
+    }
+    return new TypeError(
+      `Cannot send ${what} back to the caller as it${
+        transfer === undefined ? "" : " or its transfer list"
+      } cannot be cloned: return only structured-cloneable values`,
+      { cause },
+    );
+  }
+}
+
+function cannotClone(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function isPrimitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === "number" || type === "string" || type === "boolean";
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") &&
+    value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * Checks a `transfer()` list: each entry must be transferable and listed
+ * once.
+ *
+ * @throws {TypeError} Naming the entry that is not.
+ */
+function checkTransferList(list: unknown, label: string): Transferable[] {
+  if (!Array.isArray(list)) {
+    throw new TypeError(
+      `Cannot return the result of ${label} as its transfer list is not an array: received ${
+        describe(list)
+      }`,
+    );
+  }
+  const seen = new Set<unknown>();
+  for (let i = 0; i < list.length; i++) {
+    const item: unknown = list[i];
+    const ok = (item instanceof ArrayBuffer && !item.detached) ||
+      item instanceof MessagePort || item instanceof ReadableStream ||
+      item instanceof WritableStream || item instanceof TransformStream;
+    if (!ok || seen.has(item)) {
+      throw new TypeError(
+        `Cannot return the result of ${label} as entry ${i} of its transfer list ${
+          seen.has(item)
+            ? "is listed twice"
+            : `(${describe(item)}) cannot be transferred`
+        }: list only ArrayBuffers (not SharedArrayBuffers), MessagePorts and streams, once each`,
+      );
+    }
+    seen.add(item);
+  }
+  return list as Transferable[];
+}

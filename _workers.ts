@@ -1,0 +1,220 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: the pool's workers as a set: starting them (lazily, one at a
+ * time, by the rules in `_balance.ts`), retiring idle ones, forgetting
+ * those whose thread has ended, and the figures the stats report. A worker
+ * is in the set from its start until its thread has exited.
+ *
+ * @module
+ */
+
+import { shouldSpawn } from "./_balance.ts";
+import { heldLifelines } from "./_lifeline.ts";
+import {
+  WorkerHandle,
+  type WorkerHost,
+  type WorkerSpec,
+} from "./_worker_handle.ts";
+
+export interface WorkerSetConfig {
+  size: number;
+  idleTimeoutMs: number;
+  startTimeoutMs: number;
+  spec: WorkerSpec;
+}
+
+/** The live figures of the set, for the stats. */
+export interface WorkerFigures {
+  workers: number;
+  busy: number;
+  abandonedWorkers: number;
+}
+
+export class WorkerSet {
+  readonly #config: WorkerSetConfig;
+  readonly #host: WorkerHost;
+  readonly #list: WorkerHandle[] = [];
+  #nextId = 1;
+  /** How long a worker takes to start, in ms (a running average). */
+  spawnCostMs = 10;
+  /** Workers the current busy spell has wanted: a crashed one is replaced. */
+  wanted = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #abandonedPoll: ReturnType<typeof setInterval> | undefined = undefined;
+
+  constructor(config: WorkerSetConfig, host: WorkerHost) {
+    this.#config = config;
+    this.#host = host;
+  }
+
+  /** The workers, as a copy: taking one out of service while looping is safe. */
+  all(): WorkerHandle[] {
+    return this.#list.slice();
+  }
+
+  /** How many workers have not exited. */
+  get length(): number {
+    return this.#list.length;
+  }
+
+  /** Tasks held unstarted by all workers. */
+  backlog(): number {
+    let n = 0;
+    for (const worker of this.#list) n += worker.backlog;
+    return n;
+  }
+
+  /** Tasks held by all workers (an upper bound of `backlog()`). */
+  held(): number {
+    let n = 0;
+    for (const worker of this.#list) n += worker.heldCount;
+    return n;
+  }
+
+  /** Whether any worker holds a task. */
+  anyHeld(): boolean {
+    for (const worker of this.#list) if (worker.heldCount > 0) return true;
+    return false;
+  }
+
+  /** Whether every worker left is abandoned. */
+  onlyAbandoned(): boolean {
+    return this.#list.every((worker) => worker.state === "abandoned");
+  }
+
+  /**
+   * Starts one more worker if the rules in `_balance.ts` say so.
+   *
+   * @throws {unknown} What `new Worker` throws.
+   */
+  maybeSpawn(pending: number, avgRunMs: number, now: number): void {
+    let live = 0;
+    let stalled = false;
+    for (const worker of this.#list) {
+      if (worker.state === "starting") return; // one at a time
+      if (worker.state === "ready") live++;
+      if (
+        worker.state === "ready" && worker.heldCount > 0 &&
+        now - worker.lastProgressAt > this.spawnCostMs
+      ) stalled = true;
+    }
+    const spawn = shouldSpawn({
+      live,
+      size: this.#config.size,
+      pending,
+      wanted: this.wanted,
+      avgRunMs,
+      spawnCostMs: this.spawnCostMs,
+      stalled,
+    });
+    if (!spawn) return;
+    const worker = new WorkerHandle(
+      this.#nextId++,
+      this.#config.spec,
+      this.#host,
+    );
+    this.#list.push(worker);
+    this.wanted = Math.max(this.wanted, live + 1);
+    const timeout = this.#config.startTimeoutMs;
+    if (Number.isFinite(timeout)) {
+      worker.armStartTimer(timeout, () =>
+        this.#host.onDeath(
+          worker,
+          new Error(
+            `The worker did not start within startTimeoutMs (${timeout} ms): does the task module wait for something at its top level that never comes?`,
+          ),
+        ));
+    }
+  }
+
+  /** A worker became ready: learn how long starting takes. */
+  started(worker: WorkerHandle): void {
+    this.spawnCostMs = this.spawnCostMs * 0.5 +
+      (performance.now() - worker.createdAt) * 0.5;
+  }
+
+  /** A worker's thread has exited: forget it. */
+  exited(worker: WorkerHandle): void {
+    const index = this.#list.indexOf(worker);
+    if (index !== -1) this.#list.splice(index, 1);
+  }
+
+  /**
+   * Arms the idle timer, if a ready worker holds nothing: when it fires,
+   * workers idle for `idleTimeoutMs` retire and `onRetire` runs. The timer
+   * does not keep the process alive.
+   */
+  armIdle(onRetire: () => void): void {
+    const timeout = this.#config.idleTimeoutMs;
+    if (this.#idleTimer !== undefined || !Number.isFinite(timeout)) return;
+    let next = Infinity;
+    const now = performance.now();
+    for (const worker of this.#list) {
+      if (worker.state === "ready" && worker.heldCount === 0) {
+        next = Math.min(next, worker.idleSince + timeout - now);
+      }
+    }
+    if (next === Infinity) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const now = performance.now();
+      for (const worker of this.#list) {
+        if (
+          worker.state === "ready" && worker.heldCount === 0 &&
+          now - worker.idleSince >= timeout
+        ) worker.retire();
+      }
+      onRetire();
+    }, Math.max(0, next));
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  clearIdle(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /**
+   * Stops watching the lifelines of abandoned workers (a watch keeps the
+   * process alive) and polls them instead, on a timer that keeps the process
+   * alive only while `keepAlive()` says so (a `close()` waits for them).
+   * `onExit` runs for each as its thread ends.
+   */
+  pollAbandoned(
+    keepAlive: () => boolean,
+    onExit: (worker: WorkerHandle) => void,
+  ): void {
+    if (this.#abandonedPoll !== undefined || this.#list.length === 0) return;
+    for (const worker of this.#list) worker.unwatch();
+    const poll = setInterval(async () => {
+      const held = await heldLifelines(this.#list.map((w) => w.lifeline));
+      for (const worker of this.all()) {
+        if (!held.has(worker.lifeline)) {
+          worker.state = "exited";
+          onExit(worker);
+        }
+      }
+      if (this.#list.length === 0) {
+        clearInterval(poll);
+        this.#abandonedPoll = undefined;
+      } else if (keepAlive()) Deno.refTimer(poll);
+      else Deno.unrefTimer(poll);
+    }, 50);
+    if (!keepAlive()) Deno.unrefTimer(poll);
+    this.#abandonedPoll = poll;
+  }
+
+  figures(): WorkerFigures {
+    let workers = 0;
+    let busy = 0;
+    let abandoned = 0;
+    for (const worker of this.#list) {
+      if (worker.state === "abandoned") abandoned++;
+      else if (worker.state !== "stopping") workers++;
+      if (worker.heldCount > 0) busy++;
+    }
+    return { workers, busy, abandonedWorkers: abandoned };
+  }
+}
