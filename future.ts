@@ -24,11 +24,7 @@
  * @module
  */
 
-import {
-  onFutureCancel,
-  registerFutureInternals,
-  settleFuture,
-} from "./_future_internals.ts";
+import { registerFutureInternals } from "./_future_internals.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 
 /** The states of a {@linkcode Future}. A future settles once. */
@@ -141,24 +137,6 @@ export class Future<T> implements PromiseLike<T> {
     } catch (error) {
       this.#settle("rejected", undefined, error);
     }
-  }
-
-  /**
-   * @internal
-   * @deprecated internal, removed when the new pool core lands: use
-   * `settleFuture()` from `_future_internals.ts`.
-   */
-  _settle(ok: boolean, value: unknown): boolean {
-    return settleFuture(this, ok, value);
-  }
-
-  /**
-   * @internal
-   * @deprecated internal, removed when the new pool core lands: use
-   * `onFutureCancel()` from `_future_internals.ts`.
-   */
-  _onCancel(canceller: Canceller): void {
-    onFutureCancel(this, canceller);
   }
 
   #settle(state: FutureState, value: T | undefined, error: unknown): boolean {

@@ -138,20 +138,6 @@ Deno.test("Future settles once: the first of resolve, reject and cancel wins", a
     assert.equal(future.state, "rejected");
     assert.equal(future.error, error);
   });
-
-  // Deprecated: remove with `_settle` and `_onCancel` when the new pool core
-  // lands.
-  await t.step("the deprecated _settle() and _onCancel() still work", () => {
-    const settled = new Future<number>();
-    assert.equal(settled._settle(true, 5), true);
-    assert.equal(settled._settle(false, new Error("late")), false);
-    assert.equal(settled.value, 5);
-    const calls: unknown[] = [];
-    const cancelled = new Future<number>();
-    cancelled._onCancel((r) => calls.push(r));
-    cancelled.cancel("why");
-    assert.deepEqual(calls, ["why"]);
-  });
 });
 
 Deno.test("Future state, done, value and error describe each state", async (t) => {

@@ -26,10 +26,8 @@ const SKIP_DIRS = new Set([
 
 /**
  * Edges allowed for now, as `from -> to`: each one must say when it goes.
- * Removed when the new pool core lands: the old core's deprecated `revive` in
- * `_wire.ts` loads `_wire_revive.ts`, which imports `_wire.ts`.
  */
-const ALLOWED = new Set(["_wire.ts -> _wire_revive.ts"]);
+const ALLOWED = new Set<string>();
 
 interface Dependency {
   code?: { specifier: string };
