@@ -9,8 +9,9 @@
  * makes tiny tasks cheap; but a finished task's result must never wait behind
  * a long task. So the outbox is flushed when it is a millisecond old, when
  * the worker runs out of tasks, before a task awaits, and before any task of
- * a function not yet known to be quick (each function's longest run so far is
- * kept): a quick result waits at most for other quick tasks.
+ * a function not known to be quick (each function's recent longest run is
+ * kept): a result waits at most for other quick tasks, unless a function
+ * that has run quickly for a while suddenly runs long.
  *
  * **What results carry.** Each result keeps its own transfer list, so one
  * result that cannot be sent (a bad `transfer()` list, a value that cannot be
@@ -67,7 +68,11 @@ export class Runner {
   #id = 0;
   #controller: AbortController | undefined = undefined;
   #reason: unknown = undefined;
-  /** The longest run of each function so far, in ms. */
+  /**
+   * Each function's recent longest run, in ms: the longest run so far,
+   * halved at each run that is shorter, so one slow run (a GC pause, the
+   * first run before the JIT) is forgotten after a few quick ones.
+   */
   readonly #longest = new Map<number, number>();
   #outbox: unknown[] = [RESULTS];
   #transfers: (Transferable[] | undefined)[] = [];
@@ -287,7 +292,10 @@ export class Runner {
     this.#id = 0;
     const end = now();
     const ran = end - start;
-    if (!(ran < (this.#longest.get(fnId) ?? 0))) this.#longest.set(fnId, ran);
+    this.#longest.set(
+      fnId,
+      Math.max(ran, (this.#longest.get(fnId) ?? 0) / 2),
+    );
     if (this.#outbox.length === 1) {
       this.#outboxSince = start;
       this.#fastAnswer = (mode & MODE_FAST) !== 0;
