@@ -15,7 +15,7 @@
 // The seed fixes the script (which calls, kinds, signals, when to end); the
 // interleaving with the workers still depends on timing. Used by
 // pool_storm_test.ts and bench/soak.ts.
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool, type WorkerPoolOptions } from "./pool.ts";
 import {
   BAD_RESULT_KINDS,
   CRASH_KINDS,
@@ -38,13 +38,9 @@ import {
 } from "./testdata/storm_calls.ts";
 import {
   catchUncaught,
-  closeWithSignal,
   eventually,
-  type NewPoolOptions,
-  poolOptions,
   Random,
   restingProblems,
-  statsOf,
   threadsBackTo,
   watchdog,
   WATCHDOG_MS,
@@ -74,7 +70,7 @@ export type End = "close" | "terminate" | "closeSignal" | "closeThenTerminate";
 /** What a storm did, and what it found wrong. */
 export interface StormReport {
   seed: number;
-  options: NewPoolOptions;
+  options: WorkerPoolOptions;
   end: End;
   calls: number;
   tasks: number;
@@ -113,7 +109,7 @@ class Storm {
   readonly hostile: boolean;
   readonly watchdogMs: number;
   readonly rng: Random;
-  readonly options: NewPoolOptions;
+  readonly options: WorkerPoolOptions;
   readonly end: End;
   readonly endAt: number;
   readonly pool: WorkerPool<typeof Tasks>;
@@ -145,7 +141,7 @@ class Storm {
     this.hostile = storm.hostile ?? true;
     this.watchdogMs = storm.watchdogMs ?? STORM_WATCHDOG_MS;
     const rng = this.rng = new Random(storm.seed);
-    const options: NewPoolOptions = {
+    const options: WorkerPoolOptions = {
       size: 1 + rng.int(4),
       abortGraceMs: 5 + rng.int(30),
       name: `storm ${storm.seed}`,
@@ -159,7 +155,7 @@ class Storm {
     this.end = storm.end ?? end;
     const endAt = Math.floor(this.budget * (0.5 + 0.5 * rng.next()));
     this.endAt = storm.endLast ? this.budget : endAt;
-    this.pool = new WorkerPool<typeof Tasks>(TASKS, poolOptions(options));
+    this.pool = new WorkerPool<typeof Tasks>(TASKS, options);
     this.runs = new Int32Array(new SharedArrayBuffer(4 * (this.budget * 24)));
   }
 
@@ -384,7 +380,7 @@ class Storm {
     if (this.end === "terminate") this.ending = pool.terminate();
     else if (this.end === "closeSignal") {
       this.closeController = new AbortController();
-      this.ending = closeWithSignal(pool, this.closeController.signal);
+      this.ending = pool.close({ signal: this.closeController.signal });
     } else this.ending = pool.close();
     this.endState = "pending";
     this.ending.then(() => {
@@ -461,7 +457,7 @@ class Storm {
       if (pool.state !== "closed") {
         violations.push(`the pool is ${pool.state} after ${this.end}`);
       }
-      const stats = statsOf(pool);
+      const stats = pool.stats;
       for (const problem of restingProblems(stats)) {
         violations.push(`stats at rest: ${problem}`);
       }

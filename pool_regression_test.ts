@@ -21,7 +21,6 @@ import type * as NeverLoads from "./testdata/storm_never_loads.ts";
 import {
   assertNoneRanTwice,
   assertValues,
-  closeWithSignal,
   counters,
   dispose,
   handled,
@@ -29,13 +28,11 @@ import {
   isPending,
   item,
   okCalls,
-  poolOptions,
   range,
   rejected,
   restingProblems,
   runDeno,
   settleAll,
-  statsOf,
   stormPool,
   watchdog,
 } from "./testdata/storm_harness.ts";
@@ -108,7 +105,7 @@ isolatedTest(
         } else assert.equal((result as { value?: unknown }).value, value(i));
       });
       assertNoneRanTwice(runs);
-      assert.deepEqual(restingProblems(statsOf(pool)), []);
+      assert.deepEqual(restingProblems(pool.stats), []);
       await watchdog(pool.close(), "close()");
     } finally {
       await dispose(pool);
@@ -155,12 +152,12 @@ isolatedTest(
       );
       for (let i = 5; i < n; i += 50) calls[i]!.cancel();
       await settleAll(calls.map((f) => Promise.resolve(f)), "the calls", pool);
-      const stats = statsOf(pool);
+      const stats = pool.stats;
       assert.deepEqual(restingProblems(stats), [], JSON.stringify(stats));
       assert.equal(stats.submitted, n);
       assertNoneRanTwice(runs);
       await watchdog(pool.close(), "close()");
-      assert.deepEqual(restingProblems(statsOf(pool)), []);
+      assert.deepEqual(restingProblems(pool.stats), []);
     } finally {
       await dispose(pool);
     }
@@ -233,7 +230,7 @@ isolatedTest(
       await watchdog(until(runs, 0, 1), "the blocking task to start");
       const queued = okCalls(pool, runs, 1, 3);
       const controller = new AbortController();
-      const closing = closeWithSignal(pool, controller.signal);
+      const closing = pool.close({ signal: controller.signal });
       assert.ok(
         await isPending(closing),
         "close() resolved with a task still running",
@@ -272,7 +269,7 @@ isolatedTest(
   async () => {
     const pool = new WorkerPool<typeof NeverLoads>(
       new URL("./testdata/storm_never_loads.ts", import.meta.url),
-      poolOptions({ size: 1, startTimeoutMs: 200 }),
+      { size: 1, startTimeoutMs: 200 },
     );
     try {
       const error = await watchdog(
@@ -299,13 +296,13 @@ isolatedTest(
     for (const name of ["abortGraceMs", "idleTimeoutMs", "startTimeoutMs"]) {
       for (const ms of [2 ** 31, 1e12]) {
         assert.throws(
-          () => new WorkerPool(poolOptions({ [name]: ms })),
+          () => new WorkerPool({ [name]: ms }),
           RangeError,
           `${name}: ${ms}`,
         );
       }
       for (const ms of [2 ** 31 - 1, Infinity]) {
-        await new WorkerPool(poolOptions({ [name]: ms })).close();
+        await new WorkerPool({ [name]: ms }).close();
       }
     }
   },

@@ -1,9 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // Test helpers for the storm and regression tests of the pool: a watchdog
 // that turns a hang into a failure, OS thread counts, tests that run in a
-// process of their own, a seeded PRNG, and typed access to the parts of the
-// pool's API that the new core adds (so these tests type-check against the
-// old core too, and fail there at run time).
+// process of their own, and a seeded PRNG.
 import { type PoolStats, WorkerPool, type WorkerPoolOptions } from "../pool.ts";
 import assert from "node:assert/strict";
 import { WorkerCrashedError } from "../errors/worker_crashed_error.ts";
@@ -19,33 +17,8 @@ const ISOLATED = "STORM_ISOLATED";
 // deno-lint-ignore no-explicit-any
 type AnyPool = WorkerPool<any>;
 
-/** The pool's options, with those the new core adds. */
-export type NewPoolOptions = WorkerPoolOptions & { startTimeoutMs?: number };
-
-/** Options for a pool, including ones the old core does not declare. */
-export function poolOptions(options: NewPoolOptions): WorkerPoolOptions {
-  return options;
-}
-
-/** The pool's stats, with the counter the new core adds. */
-export type NewPoolStats = PoolStats & { submitted: number };
-
-/** A snapshot of `pool.stats`, typed with `submitted`. */
-export function statsOf(pool: AnyPool): NewPoolStats {
-  return pool.stats as NewPoolStats;
-}
-
-/** `pool.close({ signal })`, which the old core does not declare. */
-export function closeWithSignal(
-  pool: AnyPool,
-  signal: AbortSignal,
-): Promise<void> {
-  return (pool.close as (options?: { signal?: AbortSignal }) => Promise<void>)
-    .call(pool, { signal });
-}
-
 /** What is wrong with the stats of a pool at rest (every call settled). */
-export function restingProblems(stats: NewPoolStats): string[] {
+export function restingProblems(stats: PoolStats): string[] {
   const problems: string[] = [];
   const outcomes = stats.completed + stats.failed + stats.cancelled;
   if (stats.busy !== 0) problems.push(`busy is ${stats.busy}, not 0`);
@@ -277,8 +250,8 @@ export const STORM_TASKS: URL = new URL("./storm_tasks.ts", import.meta.url);
 export type StormPool = WorkerPool<typeof Tasks>;
 
 /** A pool over the storm task module, with the new core's options allowed. */
-export function stormPool(options: NewPoolOptions = {}): StormPool {
-  return new WorkerPool<typeof Tasks>(STORM_TASKS, poolOptions(options));
+export function stormPool(options: WorkerPoolOptions = {}): StormPool {
+  return new WorkerPool<typeof Tasks>(STORM_TASKS, options);
 }
 
 /** `n` start counters in shared memory, all 0. */
