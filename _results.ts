@@ -66,7 +66,10 @@ export function readMessage(
   events: MessageEvents,
 ): void {
   const state = worker.state;
-  if (state !== "starting" && state !== "ready" && state !== "retiring") {
+  if (
+    state !== "starting" && state !== "ready" && state !== "retiring" &&
+    state !== "dying"
+  ) {
     return; // out of service: whatever it still says is moot
   }
   const problem = checkMessage(data);

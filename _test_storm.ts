@@ -178,6 +178,7 @@ class Storm {
         `the storm of seed ${this.seed}`,
         () => this.#dump(),
         this.watchdogMs,
+        () => this.settled,
       );
     } catch (error) {
       this.violations.push(error instanceof Error ? error.message : `${error}`);

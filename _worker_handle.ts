@@ -8,15 +8,18 @@
  *
  * ```text
  *   starting --ready--> ready --retire--> retiring
- *       \                 |                  |
- *        `----------------+------stop--------+--> stopping --exit--> exited
- *                                                \-> abandoned -exit-^
+ *       \                 |   \ died          |  / died
+ *        \                |     `--> dying <--'
+ *         `---------------+------stop----+-----+--> stopping --exit--> exited
+ *                                               \-> abandoned -exit-^
  * ```
  *
  * - `starting`: created; loading its task module. Holds no task.
  * - `ready`: takes tasks.
  * - `retiring`: takes no new task (recycled, idle, or the pool is closing);
  *   the scheduler stops it once it holds nothing.
+ * - `dying`: it died without a word on its port (seen by its `error` event
+ *   or its lifeline); what it posted before is read, then it is stopped.
  * - `stopping`: terminated; holds nothing; its thread is ending.
  * - `abandoned`: terminated while a task ran. Deno cannot stop a thread busy
  *   in a synchronous loop, so its thread may run on until the loop ends.
@@ -56,6 +59,7 @@ export type WorkerState =
   | "starting"
   | "ready"
   | "retiring"
+  | "dying"
   | "stopping"
   | "abandoned"
   | "exited";
@@ -82,6 +86,11 @@ export interface WorkerSpec {
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** How long a dead worker's port must stay quiet before it is stopped, in ms. */
+const QUIET_MS = 20;
+/** The longest a dead worker's port is read for, in ms. */
+const DRAIN_MS = 250;
 
 export class WorkerHandle {
   readonly id: number;
@@ -111,6 +120,9 @@ export class WorkerHandle {
   #watch: AbortController | undefined = undefined;
   readonly #held: (Task | undefined)[] = new Array(SLOTS).fill(undefined);
   #low = 0;
+  #death: Promise<void> | undefined = undefined;
+  /** Messages received on the port, to tell when it has gone quiet. */
+  #messages = 0;
 
   /** @throws {unknown} What `new Worker` throws. */
   constructor(id: number, spec: WorkerSpec, host: WorkerHost) {
@@ -127,12 +139,14 @@ export class WorkerHandle {
     const { port1, port2 } = new MessageChannel();
     this.#worker = worker;
     this.#port = port1;
-    port1.onmessage = (event) => host.onMessage(this, event.data);
+    port1.onmessage = (event) => {
+      this.#messages++;
+      host.onMessage(this, event.data);
+    };
     port1.onmessageerror = () =>
       host.onDeath(this, new Error("A message from the worker was unreadable"));
     worker.onmessage = (event) =>
-      host.onDeath(
-        this,
+      void this.#died(
         new Error(
           `Task code posted a message on the worker's own channel (${typeof event
             .data}): self.postMessage() is reserved for the pool`,
@@ -145,7 +159,7 @@ export class WorkerHandle {
       const at = event.filename
         ? ` (at ${event.filename}:${event.lineno}:${event.colno})`
         : "";
-      host.onDeath(this, new Error(text + at));
+      void this.#died(new Error(text + at));
     };
     worker.postMessage(
       [
@@ -166,12 +180,11 @@ export class WorkerHandle {
   watch(): void {
     if (this.#watch !== undefined || this.state === "exited") return;
     this.#watch = new AbortController();
-    watchLifeline(this.#lifeline, this.#watch.signal, () => {
+    watchLifeline(this.#lifeline, this.#watch.signal, async () => {
       if (this.state === "exited") return;
       if (this.state !== "stopping" && this.state !== "abandoned") {
         // It ended without a word: take it out of service first.
-        this.#host.onDeath(
-          this,
+        await this.#died(
           new Error(
             "The worker's thread ended without reporting why (self.close() or Deno.exit() where they could not be intercepted)",
           ),
@@ -180,6 +193,35 @@ export class WorkerHandle {
       this.state = "exited";
       this.#host.onExit(this);
     });
+  }
+
+  /**
+   * ready/retiring -> dying: the worker died without a word on its port (its
+   * `error` event, a stray message, or its lifeline). What it posted before
+   * it died may still be on its way through the port: keep reading until the
+   * port has been quiet for a moment (a FATAL report, which the worker sends
+   * last, ends the wait at once), then report the death.
+   */
+  #died(cause: unknown): Promise<void> {
+    // Reported once, whichever way it was seen first.
+    this.#death ??= this.#reportDeath(cause);
+    return this.#death;
+  }
+
+  async #reportDeath(cause: unknown): Promise<void> {
+    if (this.state === "ready" || this.state === "retiring") {
+      this.state = "dying";
+      const until = performance.now() + DRAIN_MS;
+      let seen = -1;
+      while (
+        this.state === "dying" && seen !== this.#messages &&
+        performance.now() < until
+      ) {
+        seen = this.#messages;
+        await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+      }
+    }
+    this.#host.onDeath(this, cause);
   }
 
   /** starting -> ready. */

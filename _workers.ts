@@ -90,17 +90,21 @@ export class WorkerSet {
    */
   maybeSpawn(pending: number, avgRunMs: number, now: number): void {
     let live = 0;
+    let starting = 0;
     let stalled = false;
     for (const worker of this.#list) {
-      if (worker.state === "starting") return; // one at a time
+      if (worker.state === "starting") starting++;
       if (worker.state === "ready") live++;
       if (
         worker.state === "ready" && worker.heldCount > 0 &&
         now - worker.lastProgressAt > this.spawnCostMs
       ) stalled = true;
     }
+    // Growing, one worker starts at a time; replacing workers that died in
+    // this busy spell, all start at once.
+    if (starting > 0 && live + starting >= this.wanted) return;
     const spawn = shouldSpawn({
-      live,
+      live: live + starting,
       size: this.#config.size,
       pending,
       wanted: this.wanted,
@@ -115,7 +119,7 @@ export class WorkerSet {
       this.#host,
     );
     this.#list.push(worker);
-    this.wanted = Math.max(this.wanted, live + 1);
+    this.wanted = Math.max(this.wanted, live + starting + 1);
     const timeout = this.#config.startTimeoutMs;
     if (Number.isFinite(timeout)) {
       worker.armStartTimer(timeout, () =>

@@ -19,9 +19,9 @@
 //   print(shared_value.value)
 //   print(shared_array[:])
 //
-// Pool workers play the processes. A SharedValue or SharedArray passed as a
-// direct argument of a task reaches the worker over the same shared memory,
-// lock included; `.lock` is `get_lock()`.
+// Pool workers play the processes. A SharedValue or SharedArray passed as an
+// argument of a task (also inside an array or a plain object) reaches the
+// worker over the same shared memory, lock included; `.lock` is `get_lock()`.
 import { WorkerPool } from "../mod.ts";
 import { SharedArray, SharedValue } from "../sync/mod.ts";
 

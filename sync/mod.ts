@@ -61,9 +61,10 @@
  * - {@linkcode SharedEvent}: a flag that threads wait for ("workers may
  *   start", "stop now"). For a one-time result, awaiting the task is enough.
  *
- * Pass shared objects to a task as **direct arguments**
- * (`pool.run(fn, [counter])`) or return them as a task's result; objects
- * nested inside other arguments are not converted. On the main thread, wait
+ * Pass shared objects to a task as arguments (`pool.run(fn, [counter])`,
+ * also nested in arrays, plain objects, Map values or Set members) or return
+ * them as a task's result; inside a class instance they cannot be found, and
+ * cloning one there throws. On the main thread, wait
  * with the async methods (`acquire`, `wait`), which never block the event
  * loop; the blocking ones (`acquireSync`, `waitSync`) are for synchronous
  * code in workers and throw on the main thread.

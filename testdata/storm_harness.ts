@@ -80,10 +80,20 @@ export async function watchdog<T>(
   what: string,
   dump: () => unknown = () => "(no dump)",
   ms: number = WATCHDOG_MS,
+  progress?: () => number,
 ): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    // With `progress`, the watchdog fires only after `ms` without progress:
+    // a long run that keeps settling calls is not a hang.
+    let seen = progress?.();
+    const fire = () => {
+      const now = progress?.();
+      if (now !== seen) {
+        seen = now;
+        timer = setTimeout(fire, ms);
+        return;
+      }
       let detail: string;
       try {
         const value = dump();
@@ -93,10 +103,13 @@ export async function watchdog<T>(
       }
       reject(
         new Error(
-          `Hang: ${what} had not settled after the ${ms} ms watchdog. Still pending: ${detail}`,
+          `Hang: ${what} had not settled after the ${ms} ms watchdog${
+            progress === undefined ? "" : " (without progress)"
+          }. Still pending: ${detail}`,
         ),
       );
-    }, ms);
+    };
+    timer = setTimeout(fire, ms);
   });
   try {
     return await Promise.race([work, hang]);
