@@ -8,10 +8,11 @@
  * Dispatch is greedy (a worker is given a share of the queue, so it never
  * waits for the main thread between tasks); stealing corrects the imbalance
  * that leaves. The rules that keep stealing from doing harm:
- * - Only tasks the victim has received (ARRIVED in `_control.ts`) move, so a
- *   large argument is never moved while it is still being copied in, and
- *   the thief, which is idle, starts what it takes at once: no ping-pong.
- *   A task moves at most `MAX_SENDS - 1` times in all.
+ * - A task the victim has not received yet (SENT in `_control.ts`) moves
+ *   only once the victim has been silent for a while (see `mayMove`), so a
+ *   large argument is not moved while it is still being copied in, and the
+ *   thief, which is idle, starts what it takes at once: no ping-pong. A
+ *   task moves at most `MAX_SENDS - 1` times in all.
  * - A task that transfers its arguments never moves: they are the victim's.
  * - A task is worth moving only if copying it again costs less than the wait
  *   it saves: one of `bytes` moves only once its victim has been silent (busy
@@ -22,6 +23,7 @@
  * @module
  */
 
+import { ARRIVED } from "./_control.ts";
 import type { Task } from "./_task.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
 
@@ -70,15 +72,27 @@ export function planSteal(
   return want === 0 ? undefined : { victim, want };
 }
 
-/** Whether `task`, held unstarted by `victim`, may move to another worker. */
+/**
+ * Whether `task`, held unstarted by `victim`, may move to another worker.
+ * A task the victim has received moves if it is small, or once the victim
+ * has been silent for as long as copying it again takes. One still on its
+ * way (SENT: the victim has not taken its message, being busy, or still
+ * copying a large one in) moves only once the victim has been silent for
+ * `stallMs` as well: a worker blocked in a long synchronous task never
+ * takes its next message, and a task that waits for that one would wait
+ * for ever.
+ */
 export function mayMove(
   task: Task,
   victim: WorkerHandle,
   now: number,
+  stallMs: number,
 ): boolean {
   if (task.transfer !== undefined || task.sends >= MAX_SENDS) return false;
-  return task.bytes <= 64 * 1024 ||
-    now - victim.lastProgressAt > task.bytes / COPY_BYTES_PER_MS;
+  const silent = now - victim.lastProgressAt;
+  const copyMs = task.bytes <= 64 * 1024 ? 0 : task.bytes / COPY_BYTES_PER_MS;
+  if (victim.control.state(task.seq) === ARRIVED) return silent > copyMs;
+  return silent > Math.max(stallMs, copyMs);
 }
 
 /** What the spawn decision looks at. */

@@ -8,19 +8,25 @@
  * ## What holds at rest (no event being handled)
  *
  * For every task, exactly one of:
- * - `waiting`: in `#backpressure`, and the pool is open;
+ * - `waiting`: in `#backpressure`, and the pool is open or closing;
  * - `queued`: in `#queue` (counted by `#queued`);
- * - `held`: in the held table of `task.worker`, one live worker;
+ * - `held`: in the held table of `task.worker`, a worker in service; or in
+ *   none only while its result with library objects is being revived;
  * - `settled`: delivered once; it may still sit in `#queue` (skipped when
  *   reached) or in a worker's held table (a cancelled task still running).
  *
- * For every worker: it is in `#workers` until its thread has exited; only a
- * `ready` or `retiring` worker holds tasks; a `retiring` worker that holds
- * nothing is stopped at once.
+ * So `stats.submitted` equals `completed + failed + cancelled` plus the
+ * tasks waiting, queued or held, and at rest every count is exact.
  *
- * Progress: whenever a task is waiting, queued or held, the heartbeat timer
- * is armed, so stealing, spawning and admission happen even when no message
- * arrives (a worker stuck in a long task, a task that waits for another).
+ * For every worker: it is in `#workers` until its thread has exited; only a
+ * `ready`, `retiring` or `dying` worker holds tasks, and only a `ready` one
+ * is given more; a `retiring` worker that holds nothing is stopped at once.
+ *
+ * Progress: whenever a task is waiting, queued or held unstarted, the
+ * heartbeat timer is armed, so stealing, spawning and admission happen even
+ * when no message arrives (a worker stuck in a long task, a task that waits
+ * for another). A started task needs none: it ends with a message, or its
+ * worker's death is seen (its report, its error event, or its lifeline).
  *
  * No task runs twice: a task is taken back from a worker only through the
  * control block's revoke, which fails once the worker has started it (see
@@ -111,7 +117,7 @@ export class Scheduler implements WorkerHost {
       mayWait &&
       this.#backpressure.mustWait(
         this.#queued + this.#workers.held(),
-        () => this.#unstarted(),
+        this.#unstartedNow,
       )
     ) {
       this.#backpressure.wait(task);
@@ -119,6 +125,9 @@ export class Scheduler implements WorkerHost {
       return;
     }
     this.#enqueue(task, false);
+    // A lone call to an idle worker goes at once, without waiting for the
+    // microtask that batches a burst of calls (the calls after it batch).
+    if (this.#queued === 1 && this.#workers.idleReady()) this.#pump();
   }
 
   /** new/waiting/held (taken back) -> queued. */
@@ -218,6 +227,9 @@ export class Scheduler implements WorkerHost {
     return this.#queued + this.#workers.backlog();
   }
 
+  readonly #unstartedNow = (): number => this.#unstarted();
+  readonly #pendingNow = (): number => this.#pending();
+
   /** Tasks not started: waiting for room, or admitted and not started. */
   #pending(): number {
     return this.#backpressure.size + this.#unstarted();
@@ -241,7 +253,7 @@ export class Scheduler implements WorkerHost {
     this.#admit();
     this.#share();
     const now = performance.now();
-    for (const worker of this.#workers.all()) {
+    for (const worker of this.#workers.list) {
       if (worker.state === "retiring" && worker.heldCount === 0) {
         this.#stop(worker, undefined, false);
       } else if (
@@ -252,7 +264,9 @@ export class Scheduler implements WorkerHost {
     }
     this.#maybeSpawn(now);
     if (this.#busy()) {
-      this.#armHeartbeat();
+      // Only what has not started needs the heartbeat: a running task ends
+      // with a message, or its worker's death is seen.
+      if (this.#pending() > 0) this.#armHeartbeat();
     } else {
       this.#workers.wanted = 0;
       if (this.state === "open") this.#workers.armIdle(() => this.#pump());
@@ -272,11 +286,15 @@ export class Scheduler implements WorkerHost {
    */
   #share(): void {
     if (this.#queued === 0) return;
-    const ready = this.#workers.all().filter((w) => w.state === "ready");
-    if (ready.length === 0) return;
-    const share = Math.ceil(this.#queued / ready.length);
+    let ready = 0;
+    for (const worker of this.#workers.list) {
+      if (worker.state === "ready") ready++;
+    }
+    if (ready === 0) return;
+    const share = Math.ceil(this.#queued / ready);
     const limit = this.config.maxTasksPerWorker;
-    for (const worker of ready) {
+    for (const worker of this.#workers.list) {
+      if (worker.state !== "ready") continue;
       const tasks = takeFor(worker, this.#queue, share, limit);
       this.#queued -= tasks.length;
       if (tasks.length > 0) this.#dispatch(worker, tasks);
@@ -288,14 +306,15 @@ export class Scheduler implements WorkerHost {
   #steal(thief: WorkerHandle, now: number): void {
     const plan = planSteal(
       thief,
-      this.#workers.all(),
+      this.#workers.list,
       this.stats.avgRunMs,
       now,
     );
     if (plan === undefined) return;
     const stolen: Task[] = [];
-    for (const task of plan.victim.unstarted(plan.want, true)) {
-      if (mayMove(task, plan.victim, now) && this.#takeBack(task)) {
+    const stallMs = this.#workers.spawnCostMs;
+    for (const task of plan.victim.unstarted(plan.want)) {
+      if (mayMove(task, plan.victim, now, stallMs) && this.#takeBack(task)) {
         stolen.push(task);
       }
     }
@@ -307,7 +326,7 @@ export class Scheduler implements WorkerHost {
   #maybeSpawn(now: number): void {
     if (this.state !== "open" && this.state !== "closing") return;
     try {
-      this.#workers.maybeSpawn(this.#pending(), this.stats.avgRunMs, now);
+      this.#workers.maybeSpawn(this.#pendingNow, this.stats.avgRunMs, now);
     } catch (error) {
       this.#loadFailed(
         new Error("Cannot start a pool worker", { cause: error }),

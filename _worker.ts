@@ -41,6 +41,7 @@ const scope = self as unknown as {
   removeEventListener(type: string, listener: (event: Event) => void): void;
 };
 const apply = Reflect.apply;
+const bind = Function.prototype.bind;
 const portPost = MessagePort.prototype.postMessage;
 const originalClose = scope.close.bind(scope);
 
@@ -53,16 +54,14 @@ const staticModule = new Promise<Record<string, unknown>>((resolve) => {
 let dead = false;
 const fns = new FnRegistry();
 
+/** The port's own postMessage, bound when INIT brings the port. */
+let post: (message: unknown, transfer?: Transferable[]) => void = () => {};
+
 function send(message: unknown, transfer?: Transferable[]): void {
-  if (dead || port === undefined) return;
+  if (dead) return;
   // An empty transfer list still costs Deno about a microsecond.
-  apply(
-    portPost,
-    port,
-    transfer === undefined || transfer.length === 0
-      ? [message]
-      : [message, transfer],
-  );
+  if (transfer === undefined || transfer.length === 0) post(message);
+  else post(message, transfer);
 }
 
 /** Reports this worker's death, after its pending results, then ends it. */
@@ -109,6 +108,8 @@ async function init(message: unknown[]): Promise<void> {
   const moduleUrl = message[1] as string | null;
   const control = new ControlBlock(message[2] as SharedArrayBuffer);
   port = message[4] as MessagePort;
+  // Bound with functions captured before any task code ran.
+  post = apply(bind, portPost, [port]) as typeof post;
   const active = new Runner(control, send, fns);
   (globalThis as Record<symbol, unknown>)[CURRENT_TASK] = () =>
     active.active ? active.context : undefined;

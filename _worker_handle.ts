@@ -354,17 +354,14 @@ export class WorkerHandle {
     return SLOTS - 1 - (this.nextSeq - this.#low);
   }
 
-  /**
-   * Up to `max` tasks it holds that have not started, oldest first; with
-   * `arrivedOnly`, only those the worker has received.
-   */
-  unstarted(max: number, arrivedOnly: boolean): Task[] {
+  /** Up to `max` tasks it holds that have not started, oldest first. */
+  unstarted(max: number): Task[] {
     const out: Task[] = [];
     for (let seq = this.#low; seq < this.nextSeq && out.length < max; seq++) {
       const task = this.at(seq);
       if (task === undefined) continue;
       const state = this.control.state(seq);
-      if (state === ARRIVED || (!arrivedOnly && state === SENT)) out.push(task);
+      if (state === ARRIVED || state === SENT) out.push(task);
     }
     return out;
   }

@@ -314,11 +314,11 @@ export class Runner {
     value: unknown,
     fnId: number,
   ): { value: unknown; transfer: Transferable[] | undefined; status: number } {
+    if (typeof value !== "object" || value === null) {
+      return { value, transfer: undefined, status: OK };
+    }
     let transfer: Transferable[] | undefined;
-    if (
-      typeof value === "object" && value !== null &&
-      (value as Record<symbol, unknown>)[kTransfer] === true
-    ) {
+    if ((value as Record<symbol, unknown>)[kTransfer] === true) {
       const wrapped = value as { value: unknown; transfer: unknown };
       transfer = checkTransferList(wrapped.transfer, this.#fns.label(fnId));
       value = wrapped.value;

@@ -48,7 +48,16 @@ export class WorkerSet {
     this.#host = host;
   }
 
-  /** The workers, as a copy: taking one out of service while looping is safe. */
+  /**
+   * The workers, in the order they started. Taking one out of service while
+   * looping is safe (it leaves the list only when its thread has exited,
+   * later); one started meanwhile joins the end.
+   */
+  get list(): readonly WorkerHandle[] {
+    return this.#list;
+  }
+
+  /** The workers, as a copy, for a loop that may end some of them. */
   all(): WorkerHandle[] {
     return this.#list.slice();
   }
@@ -78,6 +87,14 @@ export class WorkerSet {
     return false;
   }
 
+  /** Whether a ready worker holds nothing. */
+  idleReady(): boolean {
+    for (const worker of this.#list) {
+      if (worker.state === "ready" && worker.heldCount === 0) return true;
+    }
+    return false;
+  }
+
   /** Whether every worker left is abandoned. */
   onlyAbandoned(): boolean {
     return this.#list.every((worker) => worker.state === "abandoned");
@@ -88,7 +105,7 @@ export class WorkerSet {
    *
    * @throws {unknown} What `new Worker` throws.
    */
-  maybeSpawn(pending: number, avgRunMs: number, now: number): void {
+  maybeSpawn(pending: () => number, avgRunMs: number, now: number): void {
     let live = 0;
     let starting = 0;
     let stalled = false;
@@ -103,10 +120,11 @@ export class WorkerSet {
     // Growing, one worker starts at a time; replacing workers that died in
     // this busy spell, all start at once.
     if (starting > 0 && live + starting >= this.wanted) return;
+    if (live + starting >= this.#config.size) return;
     const spawn = shouldSpawn({
       live: live + starting,
       size: this.#config.size,
-      pending,
+      pending: pending(),
       wanted: this.wanted,
       avgRunMs,
       spawnCostMs: this.spawnCostMs,
