@@ -36,9 +36,18 @@
  * - **Cancelling a running task** is STARTED -> CANCELLED, which is what a
  *   busy synchronous loop reads as `aborted`; the worker ends it as DONE.
  *
- * The fast path (see `_protocol.ts`) uses four more cells: the id and
- * function of a task sent as a bare value, and the seq and run time of an
- * answer sent as a bare value.
+ * **Results in shared memory.** A task whose result is a number, a boolean,
+ * `undefined` or `null` (what tiny tasks mostly return) answers through a
+ * ring of result records in the block, not a message: the worker writes the
+ * record, then bumps `TAIL`; the main thread reads records up to `TAIL`,
+ * then bumps `HEAD`; the worker writes only while `TAIL - HEAD < RING`.
+ * The main thread reads the ring whenever the worker posts anything, on its
+ * heartbeat while the worker holds tasks, and before it takes a dead worker
+ * out of service, so such a result is never held back behind a long task,
+ * and never lost with its worker.
+ *
+ * The fast path (see `_protocol.ts`) uses two more cells: the id and
+ * function of a task sent as a bare value.
  *
  * Task code shares the worker's realm and could replace `Atomics`, so the
  * functions used here are captured when this module loads, before any task
@@ -68,12 +77,59 @@ export type SlotState =
   | typeof DONE
   | typeof REVOKED;
 
+/**
+ * Result records in the ring: as many as tasks a worker may hold, so the ring
+ * is never full (a record stays only until the task it answers is released).
+ */
+export const RING = SLOTS;
+
+/** What a result record holds: its value's kind. */
+export const R_NUMBER = 1;
+export const R_TRUE = 2;
+export const R_FALSE = 3;
+export const R_UNDEFINED = 4;
+export const R_NULL = 5;
+
 const FAST_ID = 0;
 const FAST_FN = 1;
-const ANSWER_SEQ = 2;
-const ANSWER_RUN_US = 3;
+const HEAD = 2;
+const TAIL = 3;
 const HEADER = 4;
+const RING_SEQ = HEADER + SLOTS;
+const RING_KIND = RING_SEQ + RING;
+const INT32S = RING_KIND + RING; // a multiple of 2: Float64 cells follow
 const SEQ_MASK = 0x0fff_ffff;
+
+/** The kind of a result the ring can hold, or 0. */
+export function ringKind(value: unknown): number {
+  switch (typeof value) {
+    case "number":
+      return R_NUMBER;
+    case "boolean":
+      return value ? R_TRUE : R_FALSE;
+    case "undefined":
+      return R_UNDEFINED;
+    case "object":
+      return value === null ? R_NULL : 0;
+    default:
+      return 0;
+  }
+}
+
+function ringValue(kind: number, number: number): unknown {
+  switch (kind) {
+    case R_NUMBER:
+      return number;
+    case R_TRUE:
+      return true;
+    case R_FALSE:
+      return false;
+    case R_NULL:
+      return null;
+    default:
+      return undefined;
+  }
+}
 
 function word(seq: number, state: SlotState): number {
   return ((seq & SEQ_MASK) << 3) | state;
@@ -82,13 +138,15 @@ function word(seq: number, state: SlotState): number {
 /** The shared control block of one worker. */
 export class ControlBlock {
   readonly cells: Int32Array;
+  /** Each ring record's value (a number) and run time, in ms. */
+  readonly #numbers: Float64Array;
 
   /** Wraps `buffer`, or allocates a new shared block. */
   constructor(buffer?: SharedArrayBuffer) {
-    this.cells = new Int32Array(
-      buffer ??
-        new SharedArrayBuffer((HEADER + SLOTS) * Int32Array.BYTES_PER_ELEMENT),
-    );
+    const shared = buffer ??
+      new SharedArrayBuffer(INT32S * 4 + 2 * RING * 8);
+    this.cells = new Int32Array(shared, 0, INT32S);
+    this.#numbers = new Float64Array(shared, INT32S * 4, 2 * RING);
   }
 
   get buffer(): SharedArrayBuffer {
@@ -146,14 +204,33 @@ export class ControlBlock {
     store(this.cells, FAST_FN, fnId);
   }
 
-  /** The seq of an answer that came as a bare value. */
-  get answerSeq(): number {
-    return load(this.cells, ANSWER_SEQ);
-  }
-
-  /** The run time of an answer that came as a bare value, in ms. */
-  get answerRunTimeMs(): number {
-    return load(this.cells, ANSWER_RUN_US) / 1000;
+  /**
+   * Reads the result records the worker has written since the last call,
+   * in order, and frees their room.
+   *
+   * @returns How many it read.
+   */
+  takeResults(
+    each: (seq: number, value: unknown, runTimeMs: number) => void,
+  ): number {
+    const tail = load(this.cells, TAIL);
+    let head = load(this.cells, HEAD);
+    if (head === tail) return 0;
+    const taken = (tail - head) | 0;
+    for (; head !== tail; head = (head + 1) | 0) {
+      const at = head & (RING - 1);
+      const value = ringValue(
+        this.cells[RING_KIND + at] as number,
+        this.#numbers[at] as number,
+      );
+      each(
+        this.cells[RING_SEQ + at] as number,
+        value,
+        this.#numbers[RING + at] as number,
+      );
+    }
+    store(this.cells, HEAD, head);
+    return taken;
   }
 
   // ---- the worker's half --------------------------------------------------
@@ -196,13 +273,30 @@ export class ControlBlock {
     return load(this.cells, FAST_FN);
   }
 
-  /** Sets the cells of an answer sent as a bare value. */
-  setAnswer(seq: number, runTimeMs: number): void {
-    store(this.cells, ANSWER_SEQ, seq);
-    store(
-      this.cells,
-      ANSWER_RUN_US,
-      Math.min(0x7fff_ffff, Math.round(runTimeMs * 1000)),
-    );
+  /**
+   * Writes a result record (`kind` from {@linkcode ringKind}).
+   *
+   * @returns `false` if the ring is full: send the result as a message.
+   */
+  pushResult(
+    seq: number,
+    kind: number,
+    value: unknown,
+    runTimeMs: number,
+  ): boolean {
+    const tail = load(this.cells, TAIL);
+    if (((tail - load(this.cells, HEAD)) | 0) >= RING) return false;
+    const at = tail & (RING - 1);
+    this.cells[RING_SEQ + at] = seq;
+    this.cells[RING_KIND + at] = kind;
+    this.#numbers[at] = kind === R_NUMBER ? value as number : 0;
+    this.#numbers[RING + at] = runTimeMs;
+    store(this.cells, TAIL, (tail + 1) | 0);
+    return true;
+  }
+
+  /** How many result records the worker has written in all. */
+  get resultsWritten(): number {
+    return load(this.cells, TAIL);
   }
 }

@@ -27,7 +27,7 @@
  *   [LOAD_ERROR, SerializedError]
  *   [FATAL, SerializedError]  it is about to die (reported by its bootstrap)
  *   [RESULTS, ...(seq, status, value, runTimeMs)]
- *   a bare primitive: the fast path, below
+ *   a bare number: results in the ring, below
  * ```
  *
  * Tasks carry no seq: both sides count records in posting order (see
@@ -36,11 +36,15 @@
  * **The fast path.** A lone call with one primitive argument, sent to an idle
  * worker, travels as the bare primitive, which Deno posts without the V8
  * serializer (a few microseconds less per round trip than an array); its id
- * and function go in the control block. A fast task whose result is a
- * primitive answers with the bare result, its seq and run time in the control
- * block. Neither side can overwrite these cells before the other has read
- * them: the main thread sends a fast task only to a worker that holds
- * nothing, so the previous answer has been read.
+ * and function go in the control block. The worker never receives a second
+ * one before it has read the first: the main thread sends a fast task only
+ * to a worker that holds nothing.
+ *
+ * **Results in the ring.** A result that is a number, a boolean, `undefined`
+ * or `null` goes into the result ring of the control block (see
+ * `_control.ts`), not into a message; a bare number from the worker (the
+ * count of records it has written) says there are new ones. The main thread
+ * reads the ring on every message from the worker, and on its heartbeat.
  *
  * **Trust.** The worker is untrusted input. The main thread checks every
  * message (`checkMessage` here, and each result against the task it names);
@@ -102,10 +106,8 @@ export const CURRENT_TASK: unique symbol = Symbol.for(
  */
 export function checkMessage(data: unknown): string | undefined {
   if (typeof data !== "object") {
-    return typeof data === "number" || typeof data === "string" ||
-        typeof data === "boolean"
-      ? undefined // A fast-path answer; its seq is checked against the task.
-      : `a bare ${typeof data}`;
+    // Results announced in the ring; each is checked against its task.
+    return typeof data === "number" ? undefined : `a bare ${typeof data}`;
   }
   if (!Array.isArray(data) || data.length === 0) return "a malformed message";
   switch (data[0]) {

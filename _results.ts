@@ -74,28 +74,20 @@ export function readMessage(
   }
   const problem = checkMessage(data);
   if (problem !== undefined) return events.broke(worker, problem);
-  const message: unknown[] = typeof data === "object"
-    ? data as unknown[]
-    // The fast path (see _protocol.ts): a bare result.
-    : [
-      RESULTS,
-      worker.control.answerSeq,
-      OK,
-      data,
-      worker.control.answerRunTimeMs,
-    ];
+  if (typeof data !== "object") {
+    // Results announced in the ring (see _control.ts).
+    if (state === "starting" || typeof data !== "number") {
+      return events.broke(worker, `a bare ${typeof data}`);
+    }
+    return readResults(worker, undefined, events);
+  }
+  const message = data as unknown[];
   switch (message[0]) {
-    case RESULTS: {
+    case RESULTS:
       if (state === "starting") {
         return events.broke(worker, "results before READY");
       }
-      const broken = takeResults(worker, message, events.answer);
-      const now = performance.now();
-      worker.lastProgressAt = now;
-      if (worker.heldCount === 0) worker.idleSince = now;
-      if (broken !== undefined) return events.broke(worker, broken);
-      return events.answered(worker);
-    }
+      return readResults(worker, message, events);
     case LIVE:
       if (state !== "starting") return events.broke(worker, "a second LIVE");
       return worker.watch();
@@ -122,45 +114,78 @@ function readError(data: unknown): unknown {
 }
 
 /**
- * Takes the results of a RESULTS message (shape already checked), in order.
- *
- * @returns What is wrong with the first bad record, or `undefined`. Records
- *   before it have been answered.
+ * Takes the results in `worker`'s ring, then those of a RESULTS message, if
+ * any (its shape already checked); or reports what broke the protocol.
  */
-function takeResults(
+export function readResults(
   worker: WorkerHandle,
-  message: unknown[],
+  message: unknown[] | undefined,
+  events: MessageEvents,
+): void {
+  let broken: string | undefined;
+  const taken = worker.control.takeResults((seq, value, runTimeMs) => {
+    broken ??= takeOne(worker, seq, OK, value, runTimeMs, events.answer);
+  });
+  if (message === undefined && taken === 0) return;
+  if (message !== undefined) {
+    for (
+      let i = 1;
+      i < message.length && broken === undefined;
+      i += RESULT_FIELDS
+    ) {
+      broken = takeOne(
+        worker,
+        message[i] as number,
+        message[i + 1],
+        message[i + 2],
+        message[i + 3] as number,
+        events.answer,
+      );
+    }
+  }
+  const now = performance.now();
+  worker.lastProgressAt = now;
+  if (worker.heldCount === 0) worker.idleSince = now;
+  if (broken !== undefined) return events.broke(worker, broken);
+  events.answered(worker);
+}
+
+/**
+ * Takes one result.
+ *
+ * @returns What is wrong with it, or `undefined`.
+ */
+function takeOne(
+  worker: WorkerHandle,
+  seq: number,
+  status: unknown,
+  value: unknown,
+  runTimeMs: number,
   answer: Answer,
 ): string | undefined {
-  for (let i = 1; i < message.length; i += RESULT_FIELDS) {
-    const seq = message[i] as number;
-    const status = message[i + 1];
-    const value = message[i + 2];
-    const runTimeMs = message[i + 3] as number;
-    const task = worker.at(seq);
-    if (task === undefined) {
-      return `a result for task ${String(seq)}, which it does not hold`;
-    }
-    if (worker.control.state(seq) !== DONE) {
-      return `a result for task ${seq}, which it did not finish`;
-    }
-    if (typeof runTimeMs !== "number" || !(runTimeMs >= 0)) {
-      return "a result without a run time";
-    }
-    if (status !== OK && status !== ERROR && status !== OK_WIRE) {
-      return "a result of unknown status";
-    }
-    if (
-      status === OK && (task.mode & MODE_CHUNK) !== 0 && !fitsChunk(task, value)
-    ) {
-      return "a chunk of results that does not match its items";
-    }
-    worker.release(task);
-    worker.finished++;
-    if (status === OK) answer(task, true, value, runTimeMs);
-    else if (status === ERROR) answer(task, false, readError(value), runTimeMs);
-    else reviveResult(task, value, runTimeMs, answer);
+  const task = worker.at(seq);
+  if (task === undefined) {
+    return `a result for task ${String(seq)}, which it does not hold`;
   }
+  if (worker.control.state(seq) !== DONE) {
+    return `a result for task ${seq}, which it did not finish`;
+  }
+  if (typeof runTimeMs !== "number" || !(runTimeMs >= 0)) {
+    return "a result without a run time";
+  }
+  if (status !== OK && status !== ERROR && status !== OK_WIRE) {
+    return "a result of unknown status";
+  }
+  if (
+    status === OK && (task.mode & MODE_CHUNK) !== 0 && !fitsChunk(task, value)
+  ) {
+    return "a chunk of results that does not match its items";
+  }
+  worker.release(task);
+  worker.finished++;
+  if (status === OK) answer(task, true, value, runTimeMs);
+  else if (status === ERROR) answer(task, false, readError(value), runTimeMs);
+  else reviveResult(task, value, runTimeMs, answer);
   return undefined;
 }
 

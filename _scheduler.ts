@@ -22,11 +22,10 @@
  * `ready`, `retiring` or `dying` worker holds tasks, and only a `ready` one
  * is given more; a `retiring` worker that holds nothing is stopped at once.
  *
- * Progress: whenever a task is waiting, queued or held unstarted, the
- * heartbeat timer is armed, so stealing, spawning and admission happen even
- * when no message arrives (a worker stuck in a long task, a task that waits
- * for another). A started task needs none: it ends with a message, or its
- * worker's death is seen (its report, its error event, or its lifeline).
+ * Progress: whenever a task is waiting, queued or held, the heartbeat timer
+ * is armed, so results in the workers' result rings are read, and stealing,
+ * spawning and admission happen, even when no message arrives (a worker
+ * stuck in a long task, a task that waits for another).
  *
  * No task runs twice: a task is taken back from a worker only through the
  * control block's revoke, which fails once the worker has started it (see
@@ -44,7 +43,7 @@ import { DONE } from "./_control.ts";
 import { type SendFailure, sendTasks, takeFor } from "./_dispatch.ts";
 import type { FnTable } from "./_fn_table.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
-import { type MessageEvents, readMessage } from "./_results.ts";
+import { type MessageEvents, readMessage, readResults } from "./_results.ts";
 import { type PoolStats, StatsRecorder } from "./_stats.ts";
 import { type Outcome, Task, type TaskInit, type TaskSink } from "./_task.ts";
 import type { WorkerHandle, WorkerHost, WorkerSpec } from "./_worker_handle.ts";
@@ -66,6 +65,8 @@ export interface SchedulerConfig {
 }
 
 const MAX_TASK_ID = 0x7fff_fff0;
+/** What the heartbeat "receives" from a busy worker: read its result ring. */
+const RING_CHECK = 0;
 
 export class Scheduler implements WorkerHost {
   state: PoolState = "open";
@@ -264,9 +265,7 @@ export class Scheduler implements WorkerHost {
     }
     this.#maybeSpawn(now);
     if (this.#busy()) {
-      // Only what has not started needs the heartbeat: a running task ends
-      // with a message, or its worker's death is seen.
-      if (this.#pending() > 0) this.#armHeartbeat();
+      this.#armHeartbeat();
     } else {
       this.#workers.wanted = 0;
       if (this.state === "open") this.#workers.armIdle(() => this.#pump());
@@ -338,6 +337,10 @@ export class Scheduler implements WorkerHost {
     if (this.#heartbeat !== undefined || this.state === "closed") return;
     this.#heartbeat = setTimeout(() => {
       this.#heartbeat = undefined;
+      // Results a busy worker has put in its ring (see _control.ts).
+      for (const worker of this.#workers.list) {
+        if (worker.heldCount > 0) this.onMessage(worker, RING_CHECK);
+      }
       this.#pump();
     }, Math.max(1, Math.min(this.#workers.spawnCostMs, 20)));
   }
@@ -357,6 +360,16 @@ export class Scheduler implements WorkerHost {
       );
     }
   }
+
+  /** For a worker being stopped: take its results, change nothing else. */
+  readonly #quiet: MessageEvents = {
+    ready: () => {},
+    died: () => {},
+    broke: () => {},
+    answer: (task, ok, value, runTimeMs) =>
+      this.#events.answer(task, ok, value, runTimeMs),
+    answered: () => {},
+  };
 
   readonly #events: MessageEvents = {
     ready: (worker) => {
@@ -410,6 +423,8 @@ export class Scheduler implements WorkerHost {
     cause: unknown,
     crashed: boolean,
   ): void {
+    // What it put in its result ring before it stopped is delivered.
+    if (worker.heldCount > 0) readResults(worker, undefined, this.#quiet);
     const { unstarted, started } = worker.stop();
     if (crashed) this.stats.crashedWorkers++;
     for (let i = unstarted.length - 1; i >= 0; i--) {

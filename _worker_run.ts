@@ -5,13 +5,17 @@
  * in order, claims each in the control block before it starts (a task the
  * pool took back is skipped), runs it, and sends results back in batches.
  *
- * **When results go.** Results of quick tasks travel together, which is what
- * makes tiny tasks cheap; but a finished task's result must never wait behind
- * a long task. So the outbox is flushed when it is a millisecond old, when
- * the worker runs out of tasks, before a task awaits, and before any task of
- * a function not known to be quick (each function's recent longest run is
- * kept): a result waits at most for other quick tasks, unless a function
- * that has run quickly for a while suddenly runs long.
+ * **When results go.** A finished task's result must never wait behind a
+ * long task, yet tiny tasks are cheap only if their results travel together.
+ * - A number, boolean, `undefined` or `null` result goes into the control
+ *   block's result ring (see `_control.ts`), which the pool reads on any
+ *   message from this worker and on its heartbeat, even while this worker is
+ *   busy: it is never held back. The worker announces new records with a
+ *   bare number when it runs out of tasks, when they are a millisecond old,
+ *   and before a task of a function not known to be quick (each function's
+ *   recent longest run is kept), so they usually arrive at once.
+ * - Any other result goes in a message, sent before the next task starts,
+ *   before a task awaits, and when the worker runs out of tasks.
  *
  * **What results carry.** Each result keeps its own transfer list, so one
  * result that cannot be sent (a bad `transfer()` list, a value that cannot be
@@ -20,9 +24,10 @@
  * @module
  */
 
-import type { ControlBlock } from "./_control.ts";
+import { type ControlBlock, RING, ringKind } from "./_control.ts";
 import {
   ERROR,
+  MODE_CALL,
   MODE_CHUNK,
   MODE_F64,
   MODE_WIRE,
@@ -51,8 +56,6 @@ const MAX_BATCH_MS = 1;
 const MAX_BATCH_RESULTS = 4096;
 /** A function whose every run took less than this is quick, in ms. */
 const QUICK_MS = 0.5;
-/** A worker-local mode bit: the task came by the fast path. */
-const MODE_FAST = 1 << 8;
 
 export class Runner {
   readonly #control: ControlBlock;
@@ -78,8 +81,10 @@ export class Runner {
   #transfers: (Transferable[] | undefined)[] = [];
   /** The function of each result in the outbox, negated for a chunk. */
   #origins: number[] = [];
-  #fastAnswer = false;
-  #outboxSince = 0;
+  /** Results written to the ring that no message has announced yet. */
+  #unannounced = 0;
+  /** When the oldest result not sent yet (in the outbox or the ring) began. */
+  #since = 0;
   readonly context: TaskContext;
 
   constructor(control: ControlBlock, send: Send, fns: FnRegistry) {
@@ -135,7 +140,7 @@ export class Runner {
       this.#control.fastId,
       this.#control.fastFn,
       [value],
-      MODE_FAST,
+      MODE_CALL,
     ]);
     if (!this.#running) void this.#loop();
   }
@@ -183,7 +188,13 @@ export class Runner {
       }
       if (!this.#control.start(seq)) continue; // taken back by the pool
       const fnId = batch[at + 1] as number;
-      if (this.#outbox.length > 1 && !this.#isQuick(fnId)) this.flush();
+      // A result in a message goes before the next task starts, whatever it
+      // is; one in the ring is read by the pool even while this worker is
+      // busy, so it waits only for tasks known to be quick.
+      if (
+        this.#outbox.length > 1 ||
+        (this.#unannounced > 0 && !this.#isQuick(fnId))
+      ) this.flush();
       const pending = this.#run(
         seq,
         batch[at] as number,
@@ -296,15 +307,23 @@ export class Runner {
       fnId,
       Math.max(ran, (this.#longest.get(fnId) ?? 0) / 2),
     );
-    if (this.#outbox.length === 1) {
-      this.#outboxSince = start;
-      this.#fastAnswer = (mode & MODE_FAST) !== 0;
-    } else this.#fastAnswer = false;
-    this.#outbox.push(seq, status, value, ran);
-    this.#transfers.push(transfer);
-    this.#origins.push((mode & MODE_CHUNK) !== 0 ? -fnId - 1 : fnId);
+    if (this.#outbox.length === 1 && this.#unannounced === 0) {
+      this.#since = start;
+    }
+    const kind = status === OK && transfer === undefined &&
+        (mode & MODE_CHUNK) === 0
+      ? ringKind(value)
+      : 0;
+    if (kind !== 0 && this.#control.pushResult(seq, kind, value, ran)) {
+      // Announced once half the ring waits, so the ring never fills.
+      if (++this.#unannounced >= RING / 2) this.flush();
+    } else {
+      this.#outbox.push(seq, status, value, ran);
+      this.#transfers.push(transfer);
+      this.#origins.push((mode & MODE_CHUNK) !== 0 ? -fnId - 1 : fnId);
+    }
     if (
-      end - this.#outboxSince >= MAX_BATCH_MS ||
+      end - this.#since >= MAX_BATCH_MS ||
       this.#outbox.length > MAX_BATCH_RESULTS * RESULT_FIELDS
     ) this.flush();
   }
@@ -337,26 +356,26 @@ export class Runner {
 
   // ---- sending results ----------------------------------------------------
 
-  /** Sends every result in the outbox now. */
+  /**
+   * Sends every result in the outbox now, or, if there is none, announces
+   * the results in the ring with a bare number (any message makes the pool
+   * read the ring).
+   */
   flush(): void {
     const results = this.#outbox;
-    if (results.length === 1) return;
+    if (results.length === 1) {
+      if (this.#unannounced > 0) {
+        this.#unannounced = 0;
+        this.#send(this.#control.resultsWritten);
+      }
+      return;
+    }
+    this.#unannounced = 0;
     const transfers = this.#transfers;
     const origins = this.#origins;
-    const fast = this.#fastAnswer;
     this.#outbox = [RESULTS];
     this.#transfers = [];
     this.#origins = [];
-    this.#fastAnswer = false;
-    if (
-      fast && results.length === 1 + RESULT_FIELDS && results[2] === OK &&
-      transfers[0] === undefined && isPrimitive(results[3])
-    ) {
-      // The fast path (see _protocol.ts): the bare result.
-      this.#control.setAnswer(results[1] as number, results[4] as number);
-      this.#send(results[3]);
-      return;
-    }
     let transfer: Transferable[] | undefined;
     for (const list of transfers) {
       if (list !== undefined) (transfer ??= []).push(...list);
@@ -419,11 +438,6 @@ function cannotClone(value: unknown): boolean {
   } catch {
     return true;
   }
-}
-
-function isPrimitive(value: unknown): boolean {
-  const type = typeof value;
-  return type === "number" || type === "string" || type === "boolean";
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
