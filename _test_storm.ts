@@ -425,8 +425,16 @@ class Storm {
     // running work and not only a long queue. A call that does not settle
     // soon is left for the watchdog to report, and no longer waited for.
     while (this.calls.length - this.settled - this.stuck > this.backlog) {
-      while (this.calls[this.oldest]?.status !== "pending") this.oldest++;
-      const oldest = this.calls[this.oldest] as Call;
+      while (
+        this.oldest < this.calls.length &&
+        this.calls[this.oldest]?.status !== "pending"
+      ) this.oldest++;
+      const oldest = this.calls[this.oldest];
+      if (oldest === undefined) {
+        // Every call has settled; `settled` counts them a tick later.
+        await tick();
+        continue;
+      }
       if (!(await settlesWithin(oldest.done, 250))) {
         this.stuck++;
         this.oldest++;
