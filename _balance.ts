@@ -9,10 +9,11 @@
  * waits for the main thread between tasks); stealing corrects the imbalance
  * that leaves. The rules that keep stealing from doing harm:
  * - A task the victim has not received yet (SENT in `_control.ts`) moves
- *   only once the victim has been silent for a while (see `mayMove`), so a
- *   large argument is not moved while it is still being copied in, and the
- *   thief, which is idle, starts what it takes at once: no ping-pong. A
- *   task moves at most `MAX_SENDS - 1` times in all.
+ *   only if it was never moved before and the victim has been silent for a
+ *   while (see `mayMove`), so a large argument is not moved while it is
+ *   still being copied in, and the thief, which is idle, starts what it
+ *   takes at once: no ping-pong. A task it has received may move again:
+ *   tasks that wait for each other must be able to reach a worker each.
  * - A task that transfers its arguments never moves: they are the victim's.
  * - A task is worth moving only if copying it again costs less than the wait
  *   it saves: one of `bytes` moves only once its victim has been silent (busy
@@ -27,8 +28,6 @@ import { ARRIVED } from "./_control.ts";
 import type { Task } from "./_task.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
 
-/** How many times a task may be sent to a worker. */
-export const MAX_SENDS = 3;
 /** Roughly how fast the main thread copies a payload into a message. */
 const COPY_BYTES_PER_MS = 1_000_000;
 
@@ -60,16 +59,17 @@ export function planSteal(
     }
   }
   if (victim === undefined) return undefined;
-  let want = Math.floor(most / 2);
-  // A lone unstarted task is worth moving only if tasks are not known to be
-  // tiny, or its worker seems stuck (otherwise the victim starts it sooner).
+  // Half of its unstarted tasks, rounded up: the victim is running one too,
+  // so both end with about as much work. A lone unstarted task is worth
+  // moving only if tasks are not known to be tiny, or its worker seems stuck
+  // (otherwise the victim starts it sooner).
   if (
-    want === 0 &&
-    (avgRunMs === 0 || avgRunMs > 0.5 || now - victim.lastProgressAt > 1)
+    most === 1 && avgRunMs > 0 && avgRunMs <= 0.5 &&
+    now - victim.lastProgressAt <= 1
   ) {
-    want = 1;
+    return undefined;
   }
-  return want === 0 ? undefined : { victim, want };
+  return { victim, want: Math.ceil(most / 2) };
 }
 
 /**
@@ -88,11 +88,14 @@ export function mayMove(
   now: number,
   stallMs: number,
 ): boolean {
-  if (task.transfer !== undefined || task.sends >= MAX_SENDS) return false;
+  if (task.transfer !== undefined) return false;
   const silent = now - victim.lastProgressAt;
   const copyMs = task.bytes <= 64 * 1024 ? 0 : task.bytes / COPY_BYTES_PER_MS;
   if (victim.control.state(task.seq) === ARRIVED) return silent > copyMs;
-  return silent > Math.max(stallMs, copyMs);
+  // Still on its way. A task already moved once is on its way to a thief
+  // that was idle: it starts it as soon as it arrives, so moving it again
+  // before then would only make it travel back and forth.
+  return task.sends === 1 && silent > Math.max(stallMs, copyMs);
 }
 
 /** What the spawn decision looks at. */

@@ -128,7 +128,10 @@ export class Scheduler implements WorkerHost {
     this.#enqueue(task, false);
     // A lone call to an idle worker goes at once, without waiting for the
     // microtask that batches a burst of calls (the calls after it batch).
-    if (this.#queued === 1 && this.#workers.idleReady()) this.#pump();
+    if (this.#queued === 1) {
+      const idle = this.#workers.idleReady();
+      if (idle !== undefined) this.#shareTo(idle, 1);
+    }
   }
 
   /** new/waiting/held (taken back) -> queued. */
@@ -291,14 +294,21 @@ export class Scheduler implements WorkerHost {
     }
     if (ready === 0) return;
     const share = Math.ceil(this.#queued / ready);
-    const limit = this.config.maxTasksPerWorker;
-    for (const worker of this.#workers.list) {
-      if (worker.state !== "ready") continue;
-      const tasks = takeFor(worker, this.#queue, share, limit);
-      this.#queued -= tasks.length;
-      if (tasks.length > 0) this.#dispatch(worker, tasks);
+    // The least loaded first.
+    const order = this.#workers.list.filter((w) => w.state === "ready");
+    if (order.length > 1) order.sort((a, b) => a.heldCount - b.heldCount);
+    for (const worker of order) {
+      this.#shareTo(worker, share);
       if (this.#queued === 0) break;
     }
+  }
+
+  /** Sends `worker` up to `max` tasks from the front of the queue. */
+  #shareTo(worker: WorkerHandle, max: number): void {
+    const limit = this.config.maxTasksPerWorker;
+    const tasks = takeFor(worker, this.#queue, max, limit);
+    this.#queued -= tasks.length;
+    if (tasks.length > 0) this.#dispatch(worker, tasks);
   }
 
   /** Gives an idle `thief` the oldest unstarted tasks of the busiest worker. */

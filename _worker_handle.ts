@@ -211,17 +211,25 @@ export class WorkerHandle {
   async #reportDeath(cause: unknown): Promise<void> {
     if (this.state === "ready" || this.state === "retiring") {
       this.state = "dying";
-      const until = performance.now() + DRAIN_MS;
-      let seen = -1;
-      while (
-        this.state === "dying" && seen !== this.#messages &&
-        performance.now() < until
-      ) {
-        seen = this.#messages;
-        await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-      }
     }
-    this.#host.onDeath(this, cause);
+    // A starting worker stays starting: its LOAD_ERROR may be on its way.
+    const until = performance.now() + DRAIN_MS;
+    let seen = -1;
+    while (
+      (this.state === "dying" || this.state === "starting") &&
+      seen !== this.#messages && performance.now() < until
+    ) {
+      seen = this.#messages;
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    }
+    // Unless what it posted last (FATAL, LOAD_ERROR) already stopped it.
+    if (this.inService) this.#host.onDeath(this, cause);
+  }
+
+  /** Whether it has not been taken out of service yet. */
+  get inService(): boolean {
+    return this.state !== "stopping" && this.state !== "abandoned" &&
+      this.state !== "exited";
   }
 
   /** starting -> ready. */
@@ -247,10 +255,7 @@ export class WorkerHandle {
   stop(): { unstarted: Task[]; started: Task[] } {
     const unstarted: Task[] = [];
     const started: Task[] = [];
-    if (
-      this.state !== "stopping" && this.state !== "abandoned" &&
-      this.state !== "exited"
-    ) {
+    if (this.inService) {
       let running = false;
       for (let seq = this.#low; seq < this.nextSeq; seq++) {
         const task = this.#held[seq % SLOTS];

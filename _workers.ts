@@ -87,12 +87,12 @@ export class WorkerSet {
     return false;
   }
 
-  /** Whether a ready worker holds nothing. */
-  idleReady(): boolean {
+  /** A ready worker that holds nothing, if any. */
+  idleReady(): WorkerHandle | undefined {
     for (const worker of this.#list) {
-      if (worker.state === "ready" && worker.heldCount === 0) return true;
+      if (worker.state === "ready" && worker.heldCount === 0) return worker;
     }
-    return false;
+    return undefined;
   }
 
   /** Whether every worker left is abandoned. */
