@@ -6,8 +6,13 @@
  * tasks an idle worker takes over from a busy one (work stealing).
  *
  * Dispatch is greedy (a worker is given a share of the queue, so it never
- * waits for the main thread between tasks); stealing corrects the imbalance
- * that leaves. The rules that keep stealing from doing harm:
+ * waits for the main thread between tasks), except for tasks that are worth
+ * dealing one by one (see `holdLimit`): a big payload, or tasks known to
+ * take a millisecond or more, go to a worker only while it holds fewer than
+ * a few, so the rest stay in the pool's queue for whichever worker frees up
+ * first, and no worker is left idle while another holds a backlog.
+ * Stealing corrects the imbalance that greedy dispatch leaves. The rules
+ * that keep stealing from doing harm:
  * - A task the victim has not received yet (SENT in `_control.ts`) moves
  *   only if it was never moved before and the victim has been silent for a
  *   while (see `mayMove`), so a large argument is not moved while it is
@@ -27,6 +32,28 @@
 import { ARRIVED } from "./_control.ts";
 import type { Task } from "./_task.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
+
+/** A payload this big (in bytes) is dealt one by one. */
+export const BIG_BYTES = 64 * 1024;
+/** Tasks this long (ms, on average) are dealt one by one. */
+const LONG_RUN_MS = 1;
+/** How much work (ms) a worker dealt long tasks holds beyond its current one. */
+const AHEAD_MS = 4;
+
+/**
+ * The most tasks a worker may hold for `task` to go to it too: with a big
+ * payload, the one it runs and one on its way (so it starts the next at
+ * once, while the main thread copies the one after); with long tasks, about
+ * `AHEAD_MS` of work beyond the current one; otherwise no limit (tiny tasks
+ * go in large batches, and stealing evens them out).
+ *
+ * @param avgRunMs The pool's average task run time, 0 before any ran.
+ */
+export function holdLimit(task: Task, avgRunMs: number): number {
+  if (task.bytes >= BIG_BYTES) return 2;
+  if (avgRunMs >= LONG_RUN_MS) return 1 + Math.ceil(AHEAD_MS / avgRunMs);
+  return Infinity;
+}
 
 /** Roughly how fast the main thread copies a payload into a message. */
 const COPY_BYTES_PER_MS = 1_000_000;

@@ -15,7 +15,6 @@
  */
 
 import type { FnTable } from "./_fn_table.ts";
-import type { RingBuffer } from "./_ring_buffer.ts";
 import { MODE_CALL, MODE_CHUNK, MODE_WIRE, TASKS } from "./_protocol.ts";
 import type { Task } from "./_task.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
@@ -45,41 +44,6 @@ export function weightOf(task: Task): number {
   return (task.mode & MODE_WIRE) !== 0
     ? (payload[0] as unknown[]).length
     : payload.length;
-}
-
-/**
- * Takes from `queue`, for `worker`, up to `max` tasks still queued (skipping
- * those that settled while queued), within what the worker may hold and
- * `maxTasksPerWorker`. A task that transfers its arguments goes only to an
- * idle worker, alone: what it transfers cannot be taken back, so it must
- * never wait behind a task that could crash or stall its worker.
- */
-export function takeFor(
-  worker: WorkerHandle,
-  queue: RingBuffer<Task>,
-  max: number,
-  maxTasksPerWorker: number,
-): Task[] {
-  let room = Math.min(
-    max,
-    worker.room,
-    maxTasksPerWorker - worker.finished - worker.heldCount,
-  );
-  const tasks: Task[] = [];
-  while (room > 0 && queue.length > 0) {
-    const head = queue.peek() as Task;
-    if (head.state !== "queued") {
-      queue.shift(); // settled while queued
-      continue;
-    }
-    const transfers = head.transfer !== undefined;
-    if (transfers && (worker.heldCount > 0 || tasks.length > 0)) break;
-    queue.shift();
-    tasks.push(head);
-    room--;
-    if (transfers) break;
-  }
-  return tasks;
 }
 
 /**

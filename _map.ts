@@ -98,27 +98,73 @@ class MapState implements TaskSink {
   }
 }
 
+/** An item this big (bytes) makes a chunk of few items. */
+const BIG_ITEM_BYTES = 16 * 1024;
+/** What a chunk of big items weighs at most (unless one item is bigger). */
+const BIG_CHUNK_BYTES = 1024 * 1024;
+
+/** About how many bytes an item weighs, from a few samples. */
+function itemBytes(items: readonly unknown[]): number {
+  const n = items.length;
+  const samples = [items[0], items[n >> 1], items[n - 1]];
+  return estimateBytes(samples) / samples.length;
+}
+
 /**
- * Runs `fnId` on every item in chunks of `chunkSize`; resolves to the
- * results in order, or rejects with the first failure (and cancels the
- * chunks still pending).
+ * The number of items in each chunk of a `map` over `items`, by guided
+ * self-scheduling: each chunk takes a share of what remains
+ * (`remaining / (2 * workers)`), so chunks start large (few messages) and
+ * shrink toward the end, where small chunks keep every worker busy until
+ * the last item, whatever the items cost. Chunks never shrink below
+ * 1/32nd of a worker's even share, and big items (typed arrays of many
+ * kilobytes, say) go one or a few at a time, so they can be dealt to
+ * whichever worker is free.
+ */
+export function chunkSizes(
+  items: readonly unknown[],
+  workers: number,
+): number[] {
+  const n = items.length;
+  const smallest = Math.max(1, Math.ceil(n / (32 * workers)));
+  const bytes = n === 0 ? 0 : itemBytes(items);
+  const most = bytes >= BIG_ITEM_BYTES
+    ? Math.max(1, Math.floor(BIG_CHUNK_BYTES / bytes))
+    : Infinity;
+  const sizes: number[] = [];
+  for (let remaining = n; remaining > 0;) {
+    const share = Math.ceil(remaining / (2 * workers));
+    const size = Math.min(remaining, most, Math.max(smallest, share));
+    sizes.push(size);
+    remaining -= size;
+  }
+  return sizes;
+}
+
+/**
+ * Runs `fnId` on every item in chunks (of `chunkSize` items each, or as
+ * `chunkSizes` says); resolves to the results in order, or rejects with the
+ * first failure (and cancels the chunks still pending).
  */
 export async function map(
   scheduler: Scheduler,
   fnId: number,
   items: unknown[],
-  chunkSize: number,
+  chunkSize: number | undefined,
   signal: AbortSignal | undefined,
 ): Promise<unknown[]> {
   const n = items.length;
   if (n === 0) return [];
   const state = new MapState(items);
-  for (let offset = 0; offset < n; offset += chunkSize) {
-    const end = Math.min(n, offset + chunkSize);
+  const sizes = chunkSize === undefined
+    ? chunkSizes(items, scheduler.config.size)
+    : undefined;
+  for (let offset = 0, k = 0; offset < n; k++) {
+    const end = Math.min(n, offset + (sizes?.[k] ?? chunkSize as number));
     const chunk = offset === 0 && end === n ? items : items.slice(offset, end);
     state.tasks.push(
       scheduler.task(chunkInit(fnId, chunk, offset, signal), state, undefined),
     );
+    offset = end;
   }
   state.remaining = state.tasks.length;
   for (const task of state.tasks) scheduler.submit(task, false);

@@ -127,6 +127,7 @@ export function parsePoolArguments(
       "size",
       options.size ?? navigator.hardwareConcurrency ?? 1,
     ),
+    minSize: 0,
     maxQueue: positiveInteger("maxQueue", options.maxQueue ?? Infinity, true),
     maxTasksPerWorker: positiveInteger(
       "maxTasksPerWorker",
@@ -140,6 +141,20 @@ export function parsePoolArguments(
       options.startTimeoutMs ?? 30_000,
     ),
   };
+  if (options.minSize !== undefined) {
+    const minSize = options.minSize;
+    if (
+      typeof minSize !== "number" || !Number.isInteger(minSize) ||
+      minSize < 0 || minSize > config.size
+    ) {
+      throw new RangeError(
+        `Cannot create pool as 'minSize' must be an integer from 0 to 'size' (${config.size}): received ${
+          describe(minSize)
+        }`,
+      );
+    }
+    config.minSize = minSize;
+  }
   const permissions = parsePermissions(options.permissions);
   let blobUrl: string | undefined;
   if (permissions !== undefined) {

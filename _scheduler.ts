@@ -9,7 +9,7 @@
  *
  * For every task, exactly one of:
  * - `waiting`: in `#backpressure`, and the pool is open or closing;
- * - `queued`: in `#queue` (counted by `#queued`);
+ * - `queued`: in `#queue` (see `_task_queue.ts`);
  * - `held`: in the held table of `task.worker`, a worker in service; or in
  *   none only while its result with library objects is being revived;
  * - `settled`: delivered once; it may still sit in `#queue` (skipped when
@@ -38,24 +38,34 @@
  */
 
 import { Backpressure } from "./_backpressure.ts";
-import { mayMove, planSteal } from "./_balance.ts";
+import { Conditions } from "./_conditions.ts";
+import {
+  closedError,
+  diedError,
+  graceError,
+  loadError,
+  lostTransferError,
+  protocolError,
+} from "./_pool_errors.ts";
+import { holdLimit, mayMove, planSteal } from "./_balance.ts";
 import { DONE } from "./_control.ts";
-import { type SendFailure, sendTasks, takeFor } from "./_dispatch.ts";
+import { type SendFailure, sendTasks } from "./_dispatch.ts";
 import type { FnTable } from "./_fn_table.ts";
-import { RingBuffer } from "./_ring_buffer.ts";
 import { type MessageEvents, readMessage, readResults } from "./_results.ts";
 import { type PoolStats, StatsRecorder } from "./_stats.ts";
 import { type Outcome, Task, type TaskInit, type TaskSink } from "./_task.ts";
 import type { WorkerHandle, WorkerHost, WorkerSpec } from "./_worker_handle.ts";
 import { WorkerSet } from "./_workers.ts";
+import { TaskQueue } from "./_task_queue.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
-import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 
 /** The pool's lifecycle: `broken` once its task module failed to load. */
 export type PoolState = "open" | "broken" | "closing" | "closed";
 
 export interface SchedulerConfig {
   size: number;
+  /** Workers kept started while the pool is open (a warm pool). */
+  minSize: number;
   maxQueue: number;
   maxTasksPerWorker: number;
   idleTimeoutMs: number;
@@ -75,15 +85,17 @@ export class Scheduler implements WorkerHost {
   readonly stats: StatsRecorder = new StatsRecorder();
   /** Why calls fail once the pool is `broken`. */
   loadError: Error | undefined = undefined;
-  readonly #queue = new RingBuffer<Task>();
-  #queued = 0;
+  readonly #queue = new TaskQueue();
   readonly #backpressure: Backpressure;
   readonly #workers: WorkerSet;
   #nextTaskId = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
   #flushScheduled = false;
   /** Called on every change while the pool is closing or has closed. */
-  readonly #watchers = new Set<() => void>();
+  /** What close(), terminate() and warm() wait for. */
+  readonly #conditions = new Conditions();
+  /** Calls of `warm()` still waiting. */
+  #warmWaiters = 0;
   readonly #closingListeners = new Set<() => void>();
 
   constructor(config: SchedulerConfig, fns: FnTable) {
@@ -91,6 +103,8 @@ export class Scheduler implements WorkerHost {
     this.fns = fns;
     this.#backpressure = new Backpressure(config.maxQueue);
     this.#workers = new WorkerSet(config, this);
+    // A warm pool starts its workers now.
+    if (config.minSize > 0) this.#pump();
   }
 
   /** Makes a task; its signal's abort cancels it. */
@@ -117,7 +131,7 @@ export class Scheduler implements WorkerHost {
     if (
       mayWait &&
       this.#backpressure.mustWait(
-        this.#queued + this.#workers.held(),
+        this.#queue.length + this.#workers.held(),
         this.#unstartedNow,
       )
     ) {
@@ -128,7 +142,7 @@ export class Scheduler implements WorkerHost {
     this.#enqueue(task, false);
     // A lone call to an idle worker goes at once, without waiting for the
     // microtask that batches a burst of calls (the calls after it batch).
-    if (this.#queued === 1) {
+    if (this.#queue.length === 1) {
       const idle = this.#workers.idleReady();
       if (idle !== undefined) this.#shareTo(idle, 1);
     }
@@ -136,11 +150,7 @@ export class Scheduler implements WorkerHost {
 
   /** new/waiting/held (taken back) -> queued. */
   #enqueue(task: Task, front: boolean): void {
-    task.state = "queued";
-    task.queuedAt = performance.now();
-    if (front) this.#queue.unshift(task);
-    else this.#queue.push(task);
-    this.#queued++;
+    this.#queue.add(task, front);
     if (!this.#flushScheduled) {
       // Many calls in one tick go out together, many to a message.
       this.#flushScheduled = true;
@@ -191,7 +201,7 @@ export class Scheduler implements WorkerHost {
    */
   #settle(task: Task, outcome: Outcome, ok: boolean, value: unknown): void {
     if (task.state === "settled") return;
-    if (task.state === "queued") this.#queued--;
+    if (task.state === "queued") this.#queue.forget();
     else if (task.state === "waiting") this.#backpressure.remove(task);
     this.stats.count(outcome);
     task.deliver(ok, value);
@@ -208,14 +218,12 @@ export class Scheduler implements WorkerHost {
         this.#settle(task, "cancelled", false, reason);
         if (worker.control.cancel(task.seq)) {
           const grace = this.config.abortGraceMs;
-          worker.abortRunning(task.seq, reason, grace, () =>
-            this.#stop(
-              worker,
-              new Error(
-                `A cancelled task did not stop within abortGraceMs (${grace} ms), so its worker was terminated`,
-              ),
-              false,
-            ));
+          worker.abortRunning(
+            task.seq,
+            reason,
+            grace,
+            () => this.#stop(worker, graceError(grace), false),
+          );
         }
       }
     } else {
@@ -228,7 +236,7 @@ export class Scheduler implements WorkerHost {
 
   /** Tasks admitted and not started: queued, or held unstarted by a worker. */
   #unstarted(): number {
-    return this.#queued + this.#workers.backlog();
+    return this.#queue.length + this.#workers.backlog();
   }
 
   readonly #unstartedNow = (): number => this.#unstarted();
@@ -261,7 +269,8 @@ export class Scheduler implements WorkerHost {
       if (worker.state === "retiring" && worker.heldCount === 0) {
         this.#stop(worker, undefined, false);
       } else if (
-        worker.state === "ready" && worker.heldCount === 0 && this.#queued === 0
+        worker.state === "ready" && worker.heldCount === 0 &&
+        this.#queue.length === 0
       ) {
         this.#steal(worker, now);
       }
@@ -273,12 +282,12 @@ export class Scheduler implements WorkerHost {
       this.#workers.wanted = 0;
       if (this.state === "open") this.#workers.armIdle(() => this.#pump());
     }
-    for (const watcher of this.#watchers) watcher();
+    this.#conditions.changed();
   }
 
   /** Whether any task is waiting, queued or held. */
   #busy(): boolean {
-    return this.#backpressure.size > 0 || this.#queued > 0 ||
+    return this.#backpressure.size > 0 || this.#queue.length > 0 ||
       this.#workers.anyHeld();
   }
 
@@ -287,27 +296,24 @@ export class Scheduler implements WorkerHost {
    * every worker starts while the next message is copied.
    */
   #share(): void {
-    if (this.#queued === 0) return;
-    let ready = 0;
-    for (const worker of this.#workers.list) {
-      if (worker.state === "ready") ready++;
-    }
-    if (ready === 0) return;
-    const share = Math.ceil(this.#queued / ready);
-    // The least loaded first.
-    const order = this.#workers.list.filter((w) => w.state === "ready");
-    if (order.length > 1) order.sort((a, b) => a.heldCount - b.heldCount);
-    for (const worker of order) {
+    if (this.#queue.length === 0) return;
+    const ready = this.#workers.readyByLoad();
+    if (ready.length === 0) return;
+    const share = Math.ceil(this.#queue.length / ready.length);
+    for (const worker of ready) {
       this.#shareTo(worker, share);
-      if (this.#queued === 0) break;
+      if (this.#queue.length === 0) break;
     }
   }
 
   /** Sends `worker` up to `max` tasks from the front of the queue. */
   #shareTo(worker: WorkerHandle, max: number): void {
-    const limit = this.config.maxTasksPerWorker;
-    const tasks = takeFor(worker, this.#queue, max, limit);
-    this.#queued -= tasks.length;
+    const tasks = this.#queue.takeFor(
+      worker,
+      max,
+      this.config.maxTasksPerWorker,
+      this.stats.avgRunMs,
+    );
     if (tasks.length > 0) this.#dispatch(worker, tasks);
   }
 
@@ -322,7 +328,9 @@ export class Scheduler implements WorkerHost {
     if (plan === undefined) return;
     const stolen: Task[] = [];
     const stallMs = this.#workers.spawnCostMs;
+    const avgRunMs = this.stats.avgRunMs;
     for (const task of plan.victim.unstarted(plan.want)) {
+      if (stolen.length >= holdLimit(task, avgRunMs)) break;
       if (mayMove(task, plan.victim, now, stallMs) && this.#takeBack(task)) {
         stolen.push(task);
       }
@@ -332,10 +340,22 @@ export class Scheduler implements WorkerHost {
     this.#dispatch(thief, stolen);
   }
 
+  /** How many workers an open pool keeps started. */
+  #floor(): number {
+    if (this.state !== "open") return 0;
+    const { minSize } = this.config;
+    return this.#warmWaiters > 0 ? Math.max(1, minSize) : minSize;
+  }
+
   #maybeSpawn(now: number): void {
     if (this.state !== "open" && this.state !== "closing") return;
     try {
-      this.#workers.maybeSpawn(this.#pendingNow, this.stats.avgRunMs, now);
+      this.#workers.maybeSpawn(
+        this.#pendingNow,
+        this.stats.avgRunMs,
+        now,
+        this.#floor(),
+      );
     } catch (error) {
       this.#loadFailed(
         new Error("Cannot start a pool worker", { cause: error }),
@@ -388,14 +408,7 @@ export class Scheduler implements WorkerHost {
       this.#pump();
     },
     died: (worker, cause) => this.onDeath(worker, cause),
-    broke: (worker, what) =>
-      this.#stop(
-        worker,
-        new Error(
-          `The worker broke the pool's protocol (${what}), so it was retired`,
-        ),
-        true,
-      ),
+    broke: (worker, what) => this.#stop(worker, protocolError(what), true),
     answer: (task, ok, value, runTimeMs) => {
       this.stats.recordRun(runTimeMs);
       task.runTimeMs = runTimeMs;
@@ -418,7 +431,7 @@ export class Scheduler implements WorkerHost {
     this.#workers.exited(worker);
     this.#pump();
     if (this.state === "closed") {
-      for (const watcher of this.#watchers) watcher();
+      this.#conditions.changed();
     }
   }
 
@@ -440,33 +453,19 @@ export class Scheduler implements WorkerHost {
     for (let i = unstarted.length - 1; i >= 0; i--) {
       const task = unstarted[i] as Task;
       if (task.transfer !== undefined) {
-        this.#settle(
-          task,
-          "failed",
-          false,
-          new WorkerCrashedError(
-            `Worker ${worker.id} ended holding ${
-              this.fns.label(task.fnId)
-            }, whose transferred arguments were lost with it`,
-            { cause, workerId: worker.id },
-          ),
-        );
+        const label = this.fns.label(task.fnId);
+        const error = lostTransferError(worker.id, label, cause);
+        this.#settle(task, "failed", false, error);
       } else if (this.state === "closed") {
-        this.#settle(task, "failed", false, this.#closedError());
+        this.#settle(task, "failed", false, closedError());
       } else this.#enqueue(task, true);
     }
     for (const task of started) {
       if (task.state === "settled") continue;
+      const finished = worker.control.state(task.seq) === DONE;
       const error = this.state === "closed" && cause === undefined
-        ? this.#closedError()
-        : new WorkerCrashedError(
-          `Worker ${worker.id} ${
-            worker.control.state(task.seq) === DONE
-              ? "died after finishing"
-              : "died while running"
-          } ${this.fns.label(task.fnId)}: the pool replaced it`,
-          { cause, workerId: worker.id },
-        );
+        ? closedError()
+        : diedError(worker.id, this.fns.label(task.fnId), finished, cause);
       this.#settle(task, "failed", false, error);
     }
     this.#pump();
@@ -482,22 +481,10 @@ export class Scheduler implements WorkerHost {
     }
   }
 
-  #closedError(): PoolClosedError {
-    return new PoolClosedError(
-      "The task was pending when the pool was terminated",
-    );
-  }
-
   /** The task module failed to load: the pool cannot run anything. */
   #loadFailed(cause: unknown): void {
     if (this.loadError !== undefined) return;
-    const url = this.config.spec.moduleUrl;
-    this.loadError = new Error(
-      url === null
-        ? "Cannot start a pool worker as it failed while starting"
-        : `Cannot load the task module ${url}: fix the module or the URL and create a new pool`,
-      { cause },
-    );
+    this.loadError = loadError(this.config.spec.moduleUrl, cause);
     if (this.state === "open") this.state = "broken";
     this.#failPending(this.loadError);
     for (const worker of this.#workers.all()) {
@@ -509,19 +496,31 @@ export class Scheduler implements WorkerHost {
   // ---- closing ------------------------------------------------------------
 
   /**
-   * Resolves when `done()` holds, checked after every change. `done` must
-   * become true eventually for the wait to end.
+   * Starts workers up to `minSize` (at least one) and resolves once that
+   * many are ready, their task module loaded.
+   *
+   * @throws {Error} The load error, if the task module failed to load.
+   * @throws {PoolClosedError} If the pool closes first.
+   * @throws {unknown} `signal.reason`, if `signal` aborts first.
    */
-  #until(done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const watcher = () => {
-        if (!done()) return;
-        this.#watchers.delete(watcher);
-        resolve();
-      };
-      this.#watchers.add(watcher);
-    });
+  async warm(signal: AbortSignal | undefined): Promise<void> {
+    const target = Math.max(1, this.config.minSize);
+    this.#warmWaiters++;
+    try {
+      this.#pump();
+      await this.#conditions.until(
+        () => this.state !== "open" || this.#workers.readyCount() >= target,
+        signal,
+      );
+    } finally {
+      this.#warmWaiters--;
+    }
+    if (this.state === "broken") throw this.loadError;
+    if (this.state !== "open") {
+      throw new PoolClosedError(
+        "The pool was closed before its workers were ready",
+      );
+    }
   }
 
   /**
@@ -555,7 +554,9 @@ export class Scheduler implements WorkerHost {
    */
   async close(): Promise<void> {
     this.beginClose();
-    await this.#until(() => this.state === "closed" || !this.#busy());
+    await this.#conditions.until(() =>
+      this.state === "closed" || !this.#busy()
+    );
     if (this.state !== "closed") {
       this.state = "closed";
       this.#clearTimers();
@@ -563,7 +564,7 @@ export class Scheduler implements WorkerHost {
         this.#stop(worker, undefined, false);
       }
     }
-    await this.#until(() => this.#workers.length === 0);
+    await this.#conditions.until(() => this.#workers.length === 0);
   }
 
   /**
@@ -577,15 +578,15 @@ export class Scheduler implements WorkerHost {
       this.state = "closed";
       this.#clearTimers();
       this.#tellClosing();
-      this.#failPending(this.#closedError());
+      this.#failPending(closedError());
       for (const worker of this.#workers.all()) {
         this.#stop(worker, undefined, false);
       }
     }
-    await this.#until(() => this.#workers.onlyAbandoned());
+    await this.#conditions.until(() => this.#workers.onlyAbandoned());
     // Abandoned threads are not waited for, unless a close() waits.
     this.#workers.pollAbandoned(
-      () => this.#watchers.size > 0,
+      () => this.#conditions.size > 0,
       (worker) => this.onExit(worker),
     );
   }

@@ -149,6 +149,11 @@ class Storm {
     if (rng.chance(0.4)) options.maxQueue = 1 + rng.int(6);
     if (rng.chance(0.4)) options.maxTasksPerWorker = 4 + rng.int(17);
     if (rng.chance(0.5)) options.idleTimeoutMs = 1 + rng.int(20);
+    // Drawn apart, so the seeds found before warm pools keep their storms.
+    const warm = new Random(storm.seed ^ 0x5eed);
+    if (warm.chance(0.3)) {
+      options.minSize = 1 + warm.int(options.size as number);
+    }
     this.options = options;
     this.backlog = 2 + rng.int(8 * (options.size as number));
     const end = rng.pick(ENDS);

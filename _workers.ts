@@ -19,6 +19,7 @@ import {
 
 export interface WorkerSetConfig {
   size: number;
+  minSize: number;
   idleTimeoutMs: number;
   startTimeoutMs: number;
   spec: WorkerSpec;
@@ -87,6 +88,13 @@ export class WorkerSet {
     return false;
   }
 
+  /** The ready workers, the least loaded first. */
+  readyByLoad(): WorkerHandle[] {
+    const ready = this.#list.filter((worker) => worker.state === "ready");
+    if (ready.length > 1) ready.sort((a, b) => a.heldCount - b.heldCount);
+    return ready;
+  }
+
   /** A ready worker that holds nothing, if any. */
   idleReady(): WorkerHandle | undefined {
     for (const worker of this.#list) {
@@ -105,7 +113,12 @@ export class WorkerSet {
    *
    * @throws {unknown} What `new Worker` throws.
    */
-  maybeSpawn(pending: () => number, avgRunMs: number, now: number): void {
+  maybeSpawn(
+    pending: () => number,
+    avgRunMs: number,
+    now: number,
+    floor: number,
+  ): void {
     let live = 0;
     let starting = 0;
     let stalled = false;
@@ -116,6 +129,11 @@ export class WorkerSet {
         worker.state === "ready" && worker.heldCount > 0 &&
         now - worker.lastProgressAt > this.spawnCostMs
       ) stalled = true;
+    }
+    // A warm pool: every missing worker starts at once.
+    if (live + starting < floor) {
+      for (let n = live + starting; n < floor; n++) this.#spawn();
+      return;
     }
     // Growing, one worker starts at a time; replacing workers that died in
     // this busy spell, all start at once.
@@ -131,13 +149,22 @@ export class WorkerSet {
       stalled,
     });
     if (!spawn) return;
+    this.#spawn();
+    this.wanted = Math.max(this.wanted, live + starting + 1);
+  }
+
+  /**
+   * Starts one worker.
+   *
+   * @throws {unknown} What `new Worker` throws.
+   */
+  #spawn(): void {
     const worker = new WorkerHandle(
       this.#nextId++,
       this.#config.spec,
       this.#host,
     );
     this.#list.push(worker);
-    this.wanted = Math.max(this.wanted, live + starting + 1);
     const timeout = this.#config.startTimeoutMs;
     if (Number.isFinite(timeout)) {
       worker.armStartTimer(timeout, () =>
@@ -162,14 +189,32 @@ export class WorkerSet {
     if (index !== -1) this.#list.splice(index, 1);
   }
 
+  /** How many workers are starting or ready (in service, not retiring). */
+  #kept(): number {
+    let n = 0;
+    for (const worker of this.#list) {
+      if (worker.state === "starting" || worker.state === "ready") n++;
+    }
+    return n;
+  }
+
+  /** How many workers are ready. */
+  readyCount(): number {
+    let n = 0;
+    for (const worker of this.#list) if (worker.state === "ready") n++;
+    return n;
+  }
+
   /**
-   * Arms the idle timer, if a ready worker holds nothing: when it fires,
-   * workers idle for `idleTimeoutMs` retire and `onRetire` runs. The timer
-   * does not keep the process alive.
+   * Arms the idle timer, if a ready worker holds nothing and more than
+   * `minSize` workers are kept: when it fires, workers idle for
+   * `idleTimeoutMs` retire (down to `minSize`) and `onRetire` runs. The
+   * timer does not keep the process alive.
    */
   armIdle(onRetire: () => void): void {
     const timeout = this.#config.idleTimeoutMs;
     if (this.#idleTimer !== undefined || !Number.isFinite(timeout)) return;
+    if (this.#kept() <= this.#config.minSize) return;
     let next = Infinity;
     const now = performance.now();
     for (const worker of this.#list) {
@@ -181,11 +226,16 @@ export class WorkerSet {
     const timer = setTimeout(() => {
       this.#idleTimer = undefined;
       const now = performance.now();
+      let spare = this.#kept() - this.#config.minSize;
       for (const worker of this.#list) {
+        if (spare <= 0) break;
         if (
           worker.state === "ready" && worker.heldCount === 0 &&
           now - worker.idleSince >= timeout
-        ) worker.retire();
+        ) {
+          worker.retire();
+          spare--;
+        }
       }
       onRetire();
     }, Math.max(0, next));

@@ -65,6 +65,17 @@ export interface WorkerPoolOptions {
    */
   size?: number;
   /**
+   * How many workers to start at once and keep, however idle, until
+   * `close()`: a warm pool, like Python's `Pool` (which starts every process
+   * up front) or piscina's `minThreads`. A crashed or recycled worker is
+   * replaced at once. Await {@linkcode WorkerPool.ready} to know they have
+   * loaded the task module. Warm workers keep the process alive until the
+   * pool is closed.
+   *
+   * @default {0}
+   */
+  minSize?: number;
+  /**
    * The most tasks that may wait to start (in the pool's queue or held by a
    * worker). When that many wait, `run` and `submit` wait for room
    * (backpressure) instead of growing memory, first come first served; a
@@ -148,8 +159,12 @@ export interface MapOptions {
   /**
    * How many items go to a worker in one task, like Python's `chunksize`.
    * Larger chunks cost less per item; smaller ones balance uneven work.
+   * By default chunks shrink as the map goes (guided self-scheduling: each
+   * takes a share of what remains), so they start large and end small
+   * enough to keep every worker busy to the last item; items of many
+   * kilobytes go one or a few at a time.
    *
-   * @default {about a quarter of the items per worker}
+   * @default {a share of the remaining items, shrinking}
    */
   chunkSize?: number;
 }
@@ -690,7 +705,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     signal?.throwIfAborted();
     const array = Array.isArray(items) ? items : Array.from(items);
     const chunkSize = options.chunkSize === undefined
-      ? Math.max(1, Math.ceil(array.length / (this.size * 4)))
+      ? undefined
       : positiveInteger("chunkSize", options.chunkSize, false, "map");
     return await map(this.#scheduler, fnId, array, chunkSize, signal);
   }
@@ -879,6 +894,35 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     } catch (error) {
       return failedIteration(error);
     }
+  }
+
+  /**
+   * Starts workers up to `minSize` (at least one) and resolves once that
+   * many have loaded the task module and are ready for tasks, so that
+   * start-up is paid before it matters (before a benchmark's timed part, or
+   * before a server takes requests). A worker that fails to load the module
+   * rejects it with the load error, as calls would.
+   *
+   * @param options `signal` bounds the wait.
+   * @returns A promise that resolves when the workers are ready.
+   * @throws {PoolClosedError} If the pool is closed, or closes first.
+   * @throws {Error} If the task module fails to load (its error is the
+   *   `cause`).
+   * @throws {unknown} `signal.reason`, if the signal aborts first.
+   *
+   * @example Paying start-up before the work
+   * ```ts
+   * import { WorkerPool } from "@seed/concurrency";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new WorkerPool({ size: 2, minSize: 2 });
+   * await pool.ready({ signal: AbortSignal.timeout(10_000) });
+   * assert.equal(pool.stats.workers, 2);
+   * assert.deepEqual(await pool.map((x: number) => x * 2, [1, 2, 3]), [2, 4, 6]);
+   * ```
+   */
+  ready(options?: { signal?: AbortSignal }): Promise<void> {
+    return this.#scheduler.warm(options?.signal);
   }
 
   /**

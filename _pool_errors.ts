@@ -1,0 +1,69 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: the errors the scheduler settles calls with, worded in one
+ * place. Each says what happened and what the user can do.
+ *
+ * @module
+ */
+
+import { PoolClosedError } from "./errors/pool_closed_error.ts";
+import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
+
+/** A pending call when the pool was terminated (or closed under it). */
+export function closedError(): PoolClosedError {
+  return new PoolClosedError(
+    "The task was pending when the pool was terminated",
+  );
+}
+
+/** A task that had started on a worker that died. */
+export function diedError(
+  workerId: number,
+  label: string,
+  finished: boolean,
+  cause: unknown,
+): WorkerCrashedError {
+  return new WorkerCrashedError(
+    `Worker ${workerId} ${
+      finished ? "died after finishing" : "died while running"
+    } ${label}: the pool replaced it`,
+    { cause, workerId },
+  );
+}
+
+/** An unstarted task whose transferred arguments died with its worker. */
+export function lostTransferError(
+  workerId: number,
+  label: string,
+  cause: unknown,
+): WorkerCrashedError {
+  return new WorkerCrashedError(
+    `Worker ${workerId} ended holding ${label}, whose transferred arguments were lost with it`,
+    { cause, workerId },
+  );
+}
+
+/** Why every call fails once the workers cannot start. */
+export function loadError(url: string | null, cause: unknown): Error {
+  return new Error(
+    url === null
+      ? "Cannot start a pool worker as it failed while starting"
+      : `Cannot load the task module ${url}: fix the module or the URL and create a new pool`,
+    { cause },
+  );
+}
+
+/** Why a worker whose cancelled task would not stop was terminated. */
+export function graceError(graceMs: number): Error {
+  return new Error(
+    `A cancelled task did not stop within abortGraceMs (${graceMs} ms), so its worker was terminated`,
+  );
+}
+
+/** Why a worker that broke the protocol was retired. */
+export function protocolError(what: string): Error {
+  return new Error(
+    `The worker broke the pool's protocol (${what}), so it was retired`,
+  );
+}
