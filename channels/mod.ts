@@ -27,7 +27,10 @@
  *   with it or leave others waiting. Each call in a worker is a message
  *   round trip to the thread that created the channel, and values are
  *   copied. A `Channel` cannot be sent to a worker; use this instead. For
- *   many small values, send them in batches (arrays).
+ *   many small values, send them in batches (arrays). Tasks that wait on
+ *   each other through it must run at once, each in its own worker: with a
+ *   pool of `size: 1`, a producer task and a consumer task deadlock, the
+ *   consumer queued behind the producer (see {@linkcode WorkerChannel}).
  * - {@linkcode pipe}: two connected ends, each of which sends to and
  *   receives from the other, like `multiprocessing.Pipe()`. Use it for a
  *   conversation between exactly two parties (requests and replies, a

@@ -199,6 +199,11 @@ export function pipe<A, B = A>(
  *   while queued, or refused by the pool) is lost without a close, and so is
  *   an end whose worker dies before the task starts: the other end is not
  *   told, so give its waits a `signal`, or close it, to stop waiting.
+ *   Two tasks that talk over a pipe must run at once, each in its own
+ *   worker: with a pool of `size: 1` the second waits in the queue behind
+ *   the first, which waits for it (see {@linkcode WorkerChannel}'s
+ *   **Pool size**); keep one end on the main thread, as below, or make the
+ *   pool large enough.
  *
  * @example Pass one end, keep the other
  * ```ts

@@ -93,12 +93,24 @@ const forget = new FinalizationRegistry<string>((id) => {
  *   keeps the owner's thread alive, until the channel is closed and
  *   drained. `select` takes only the in-loop `Channel`.
  *
- * Tasks that wait on each other through a channel (a producer blocked on a
- * full channel, a consumer waiting for values) must run at the same time, in
- * different workers. A task that receives a channel goes only to an idle
- * worker (what it transfers cannot be moved later), and the pool adds a
- * worker when a busy one stays silent while tasks wait, so one pool with room
- * for both runs them side by side.
+ * **Pool size:** tasks that wait on each other through a channel (a producer
+ * blocked on a full channel, a consumer waiting for values) must run at the
+ * same time, in different workers, so the pool's `size` must be at least the
+ * number of such tasks that must run at once. A worker runs one task at a
+ * time, and a task that is waiting does not give its worker up. With
+ * `size: 1`, a producer and a consumer task deadlock: the producer fills the
+ * channel and waits for a receiver, while the consumer waits in the pool's
+ * queue behind the producer (`pool.stats.queued` counts it) and never starts.
+ * The pool does not detect this and says nothing; nothing moves until a
+ * side on another thread (here the main thread) receives or closes the
+ * channel, or the producer's send is aborted. Either give the pool a worker
+ * per task that must run at once (`size: 2` in the first example below) or
+ * keep one side on the main thread (the second example). Within that size, a
+ * task that receives a channel goes only to an idle worker (what it
+ * transfers cannot be moved later), and the pool adds a worker when a busy
+ * one stays silent while tasks wait, so a pool with room for both runs them
+ * side by side. The same holds for two tasks that talk over a
+ * {@linkcode pipe}.
  *
  * @example Producer and consumer in two workers
  * ```ts
@@ -138,6 +150,43 @@ const forget = new FinalizationRegistry<string>((id) => {
  * for await (const value of results) received.push(value);
  * await task;
  * assert.deepEqual(received, ["first", "second"]);
+ * ```
+ *
+ * @example A stall: producer and consumer tasks in a pool of size 1
+ * ```ts
+ * import { WorkerChannel } from "@seed/concurrency/channels";
+ * import { ChannelClosedError } from "@seed/concurrency/errors";
+ * import { WorkerPool } from "@seed/concurrency";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new WorkerPool({ size: 1 }); // too small for two tasks
+ * const channel = new WorkerChannel<number>(2);
+ * const full = new WorkerChannel<string>(1);
+ * const producer = pool.run(
+ *   async (channel: WorkerChannel<number>, full: WorkerChannel<string>) => {
+ *     await channel.send(0);
+ *     await channel.send(1);
+ *     await full.send("the buffer is full");
+ *     await channel.send(2); // waits for a receiver
+ *   },
+ *   [channel, full],
+ * );
+ * const consumer = pool.run(async (channel: WorkerChannel<number>) => {
+ *   const received: number[] = [];
+ *   for await (const value of channel) received.push(value);
+ *   return received;
+ * }, [channel]);
+ *
+ * await full.receive();
+ * // The producer holds the only worker and waits for a receiver; the
+ * // consumer, which would receive, waits for that worker.
+ * assert.equal(pool.stats.queued, 1);
+ *
+ * // Only another thread can end it: here the main thread closes the channel.
+ * channel.close();
+ * await assert.rejects(producer, ChannelClosedError); // its value 2 unsent
+ * assert.deepEqual(await consumer, [0, 1]); // it ran once the worker was free
+ * full.close();
  * ```
  *
  * @typeParam T The type of the values passed through the channel; they must

@@ -3,8 +3,10 @@
  * across a worker boundary.
  *
  * A task's error reaches the caller with its class (built-in or
- * {@linkcode registerErrorClass registered}), name, message, stack, `cause`
- * chain and own fields. What cannot cross is said, never dropped in silence:
+ * {@linkcode registerErrorClass registered}; for a class that sets its own
+ * `name`, registering it in the caller's thread is enough), name, message,
+ * stack, `cause` chain and own fields. What cannot cross is said, never
+ * dropped in silence:
  *
  * - An own field whose value cannot be cloned (a function, a symbol, an
  *   object holding one, a class instance whose state is all private) or

@@ -37,7 +37,10 @@ import { WorkerCrashedError } from "./worker_crashed_error.ts";
  * {@linkcode deserializeError}.
  */
 export interface SerializedError {
-  /** Marks the object as a serialized error. */
+  /**
+   * Always `1`: the tag of the format, which {@linkcode isSerializedError}
+   * checks to tell a serialized error from other data in a message.
+   */
   readonly $seedError: 1;
   /**
    * `"error"` for an `Error` (or `DOMException`) and `"value"` for any other
@@ -113,18 +116,34 @@ const MAX_PROTOTYPES = 64;
 
 /**
  * Registers an error class so that errors of that name are rebuilt as
- * instances of it on the receiving side (`instanceof` holds there).
+ * instances of it in this thread (`instanceof` holds here), under
+ * `name` (by default the class's name). Registering another class under the
+ * same name replaces the first. The library's own error classes are
+ * registered already. The class's constructor is not run when an error is
+ * rebuilt: its fields are copied over instead.
  *
- * Both sides of the boundary must register the class: a worker's task module
- * and the main thread each import the module that calls this. The library's
- * own error classes are registered by their modules. The class's constructor is
- * not run when an error is rebuilt: its fields are copied over instead.
+ * **Which thread registers.** Errors are matched by name. The sending thread
+ * writes each error's name: the name its class is registered under there,
+ * found on the error's prototype chain (so an instance of a registered class,
+ * or of an unregistered subclass of it, goes as that class), or else the
+ * error's `name`. The receiving thread rebuilds the error as the class
+ * registered under that name there, if any, else as a built-in class or a
+ * plain `Error`. So:
  *
- * An error is matched by its class first, then by its `name`: an instance of
- * the class, or of an unregistered subclass of it, comes back as the class
- * even when its `name` is another one. So a class that forgot
- * `override name = "..."` (its instances are named `"Error"`) still comes back
- * as itself, and its `name` stays `"Error"` as it was.
+ * - For the errors tasks throw (worker to main thread), registering in the
+ *   thread that created the pool suffices when the instances' `name` is the
+ *   name the class is registered under, as with `override name = "QuotaError"`
+ *   on a class `QuotaError` registered by default name. The worker needs no
+ *   registration, and even a class of the same name that the task defines
+ *   itself comes back as the registered one.
+ * - A class that does not set its own `name` (its instances are named
+ *   `"Error"`), or one registered under a name its instances do not carry,
+ *   must be registered in the worker too, by the task module: otherwise it
+ *   arrives as a plain `Error`. Registered on both sides, it comes back as
+ *   itself, its `name` still `"Error"` as it was.
+ * - An error sent to a worker (the close reason of a `WorkerChannel` closed
+ *   in the main thread, say) is rebuilt in the worker, so the worker must
+ *   register its class: import the registering module from the task module.
  *
  * @param errorClass The class to rebuild errors as.
  * @param name The error name to match.
@@ -153,6 +172,31 @@ const MAX_PROTOTYPES = 64;
  * assert.equal(copy.limit, 5);
  * ```
  *
+ * @example Registering in the main thread is enough for a task's error
+ * ```ts
+ * import { registerErrorClass } from "@seed/concurrency/errors";
+ * import { WorkerPool } from "@seed/concurrency";
+ * import assert from "node:assert/strict";
+ *
+ * class QuotaError extends Error {
+ *   override name = "QuotaError";
+ *   limit = 0;
+ * }
+ * registerErrorClass(QuotaError); // here only, not in the workers
+ *
+ * await using pool = new WorkerPool({ size: 1 });
+ * const error = await pool.run(() => {
+ *   // The worker's own class, unregistered there: it crosses by its name.
+ *   class QuotaError extends Error {
+ *     override name = "QuotaError";
+ *     limit = 5;
+ *   }
+ *   throw new QuotaError("Over the quota of 5");
+ * }).catch((error: unknown) => error);
+ * assert.ok(error instanceof QuotaError);
+ * assert.equal(error.limit, 5);
+ * ```
+ *
  * @example A class that does not set its name
  * ```ts
  * import {
@@ -163,6 +207,7 @@ const MAX_PROTOTYPES = 64;
  * import assert from "node:assert/strict";
  *
  * class RetryError extends Error {} // no `override name`
+ * // Across threads: in the thread that throws it (the task module) too.
  * registerErrorClass(RetryError);
  *
  * const copy = deserializeError(structuredClone(serializeError(new RetryError("Try later"))));

@@ -15,13 +15,19 @@
 //
 // Squaring ten numbers is far too little work to gain from workers, so a
 // second, CPU-bound workload (16 tasks of about 50 ms of arithmetic each)
-// shows what more workers do buy. Both go into docs/pool_sizes.svg.
+// shows what more workers do buy. Both go into a chart: .tmp/pool_sizes.svg
+// (git-ignored) by default, so that `deno task demo` leaves the checkout
+// clean, or the README's docs/pool_sizes.svg when asked with `--update-docs`
+// (`deno task chart`) or SEED_UPDATE_DOCS=1 (`SEED_UPDATE_DOCS=1 deno task
+// demo`).
 import { WorkerPool } from "../mod.ts";
 import { type ChartRow, writePoolSizesChart } from "./_chart.ts";
+import { chartUrl, DOCS_CHART, UPDATE_DOCS_ENV } from "./_chart_path.ts";
 
 const SIZES = [1, 2, 4, 8];
 const CORES = navigator.hardwareConcurrency;
-const CHART = new URL("../docs/pool_sizes.svg", import.meta.url);
+// Checked before measuring, so that a mistyped flag fails at once.
+const CHART = chartUrl(Deno.args, Deno.env.get(UPDATE_DOCS_ENV));
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -234,7 +240,13 @@ await writePoolSizesChart(CHART, rows, CORES, [
   `CPU-bound: map of ${TASKS} tasks of ${TASK_MS} ms each, pool started beforehand`,
   `Each point: median of ${TINY_RUNS} (notebook) or ${CPU_RUNS} (CPU-bound) runs`,
 ]);
-console.log(`\nChart written to ${CHART.pathname}`);
+console.log(
+  `\nChart written to ${CHART.pathname}` +
+    (CHART.href === DOCS_CHART.href
+      ? ""
+      : ` (the README's ${DOCS_CHART.pathname} is left as it was: ` +
+        `\`deno task chart\` rewrites it)`),
+);
 
 const expected = Math.min(CORES, SIZES.at(-1) ?? 1);
 const best = Math.max(...cpuSpeedups);
