@@ -4,31 +4,49 @@
  * A pool of Web Workers that runs tasks in parallel: the `multiprocessing.Pool`
  * and `concurrent.futures.ProcessPoolExecutor` of Deno.
  *
- * ```text
- *  pool.ts        run / submit / map (_map.ts) / imap (_imap.ts)
- *                      |  a Task per call or chunk (_task.ts)
- *                      v
- *  _scheduler.ts  queue -> share among ready workers ----------.
- *                 steal for idle ones, start/stop (_balance.ts)|
- *                      ^                                       | TASKS, many
- *                      | RESULTS, checked (_results.ts)        | to a message
- *                      |                                       v (_dispatch.ts)
- *  _worker_handle.ts  one per worker: what it holds, its lifecycle, its port
- *                      |                        ^
- *     control block (_control.ts): each held    |  private MessagePort
- *     task's state, claimed by compare-and-swap |  (_protocol.ts)
- *                      v                        |
- *  _worker.ts     bootstrap: lifeline, crash reports, task module
- *  _worker_run.ts run tasks in order, batch results, flush before slow ones
- * ```
+ * Use {@linkcode WorkerPool.map} for a batch of items (results in input
+ * order), {@linkcode WorkerPool.run} to await one call,
+ * {@linkcode WorkerPool.submit} for a cancellable {@linkcode Future}, and
+ * {@linkcode WorkerPool.imap} / {@linkcode WorkerPool.imapUnordered} to
+ * stream a long or endless input with bounded memory. Tasks are the exports
+ * of a task module (typed from the module) or self-contained inline
+ * functions.
  *
- * A warm `run` goes `pool.ts` -> `_scheduler.ts` (`submit`, `#pump`) ->
- * `_dispatch.ts` -> `_worker_run.ts` and back through `_results.ts` to the
- * caller's promise. What holds for every task and worker at rest is written
- * at the top of `_scheduler.ts`.
+ * @example The notebook's `Pool(4).map(square, range(10))`
+ * ```ts
+ * import { WorkerPool } from "@seed/concurrency/pool";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new WorkerPool({ size: 4 });
+ * const squares = await pool.map((x: number) => x * x, [0, 1, 2, 3, 4]);
+ * assert.deepEqual(squares, [0, 1, 4, 9, 16]);
+ * ```
  *
  * @module
  */
+
+// How a call travels (internal):
+//
+//  pool.ts        run / submit / map (_map.ts) / imap (_imap.ts)
+//                      |  a Task per call or chunk (_task.ts)
+//                      v
+//  _scheduler.ts  queue (_task_queue.ts) -> deal to workers ---.
+//                 steal for idle ones, start/stop (_balance.ts)|
+//                      ^                                       | TASKS, many
+//                      | RESULTS, checked (_results.ts)        | to a message
+//                      |                                       v (_dispatch.ts)
+//  _worker_handle.ts  one per worker: what it holds, its lifecycle, its port
+//                      |                        ^
+//     control block (_control.ts): each held    |  private MessagePort
+//     task's state, claimed by compare-and-swap |  (_protocol.ts)
+//                      v                        |
+//  _worker.ts     bootstrap: lifeline, crash reports, task module
+//  _worker_run.ts run tasks in order, batch results, flush before slow ones
+//
+// A warm `run` goes `pool.ts` -> `_scheduler.ts` (`submit`, `#pump`) ->
+// `_dispatch.ts` -> `_worker_run.ts` and back through `_results.ts` to the
+// caller's promise. What holds for every task and worker at rest is written
+// at the top of `_scheduler.ts`.
 
 import { map } from "./_map.ts";
 import { FnTable, labelOf } from "./_fn_table.ts";
