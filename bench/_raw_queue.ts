@@ -1,8 +1,8 @@
 // Copyright the @seed/concurrency authors. MIT license.
-// The baseline scheduler of payload_bench.ts: raw Workers that each take the
-// next item when free. One item per message, copied (no transfer), no queue
-// object, no errors, no cancellation: greedy list scheduling, the simplest
-// dispatch that balances uneven work.
+// The baseline scheduler of payload_bench.ts and tail_bench.ts: raw Workers
+// that each take the next item when free. One item per message, copied (no
+// transfer), no queue object, no errors, no cancellation: greedy list
+// scheduling, the simplest dispatch that balances uneven work.
 
 /** Raw Workers (bench/_raw_task_worker.ts) fed one item at a time. */
 export class RawQueue {
