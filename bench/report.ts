@@ -2,7 +2,7 @@
 // Runs every bench file with --json and prints one markdown table of all
 // groups, each entry as a ratio to its group's baseline, for bench/README.md.
 //
-//   deno run -A bench/report.ts            (about 3 minutes on 2 cores)
+//   deno run -A bench/report.ts            (about 8 minutes on 2 cores)
 //   deno run -A bench/report.ts lock       (only files whose name has "lock")
 //
 // deno bench reports the mean and p75 of each entry (no median); the ratio
