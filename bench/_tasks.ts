@@ -29,3 +29,11 @@ export function calibrateSpin(ms: number): number {
     iterations *= 2;
   }
 }
+
+/**
+ * `spin` as a one-argument task, for `map`: `iterations` of the same
+ * arithmetic. Returns the iteration count.
+ */
+export function burn(iterations: number): number {
+  return spin(iterations, iterations);
+}

@@ -2,11 +2,14 @@
 // Runs every bench file with --json and prints one markdown table of all
 // groups, each entry as a ratio to its group's baseline, for bench/README.md.
 //
-//   deno run -A bench/report.ts            (about 3 minutes on 2 cores)
+//   deno run -A bench/report.ts            (about 8 minutes on 2 cores)
 //   deno run -A bench/report.ts lock       (only files whose name has "lock")
 //
 // deno bench reports the mean and p75 of each entry (no median); the ratio
-// uses the mean. latency_bench.ts runs pinned to one core with taskset.
+// uses the mean. latency_bench.ts runs pinned to one core with taskset. After
+// the bench table comes a second one of round-trip percentiles (p50, p75,
+// p99) from latency_percentiles.ts, also pinned, when the filter matches it.
+import { formatLatencyTable, type LatencyRow } from "./latency_percentiles.ts";
 
 interface BenchResult {
   origin: string;
@@ -51,13 +54,17 @@ function time(ns: number): string {
 
 const lines: string[] = [];
 lines.push(
-  `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores, ${Deno.version.deno}; ${
+  `Machine: ${
+    cpu === "" ? "" : `${cpu}, `
+  }${navigator.hardwareConcurrency} cores, ${Deno.version.deno}; ${
     new Date().toISOString().slice(0, 10)
   }.`,
 );
-lines.push("");
-lines.push("| group | entry | mean | p75 | vs baseline |");
-lines.push("| --- | --- | ---: | ---: | ---: |");
+if (all.length > 0) {
+  lines.push("");
+  lines.push("| group | entry | mean | p75 | vs baseline |");
+  lines.push("| --- | --- | ---: | ---: | ---: |");
+}
 const groups = new Map<string, BenchResult[]>();
 for (const bench of all) {
   const key = `${bench.origin.split("/").pop()} ${bench.group ?? bench.name}`;
@@ -81,5 +88,19 @@ for (const [key, benches] of groups) {
       } | ${time(ok.p75)} | ${ratio} |`,
     );
   }
+}
+
+if ("latency_percentiles.ts".includes(filter)) {
+  const path = new URL("latency_percentiles.ts", dir).pathname;
+  console.error("running latency_percentiles.ts (pinned to core 0)");
+  const { code, stdout } = await new Deno.Command("taskset", {
+    args: ["-c", "0", Deno.execPath(), "run", "-A", path, "--json"],
+    stdout: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`latency_percentiles.ts failed with exit code ${code}`);
+  }
+  const rows: LatencyRow[] = JSON.parse(new TextDecoder().decode(stdout));
+  lines.push("", formatLatencyTable(rows));
 }
 console.log(lines.join("\n"));
