@@ -11,8 +11,11 @@
  * take a millisecond or more, go to a worker only while it holds fewer than
  * a few, so the rest stay in the pool's queue for whichever worker frees up
  * first, and no worker is left idle while another holds a backlog.
- * Stealing corrects the imbalance that greedy dispatch leaves. The rules
- * that keep stealing from doing harm:
+ * Stealing corrects the imbalance that greedy dispatch leaves, and frees
+ * tasks dealt ahead to a worker whose current task turned out long: an idle
+ * worker takes those (they are older than any in the queue) before the
+ * queue's, once their worker has been silent for twice the average run
+ * (see `behindLongMs`). The rules that keep stealing from doing harm:
  * - A task the victim has not received yet (SENT in `_control.ts`) moves
  *   only if it was never moved before and the victim has been silent for a
  *   while (see `mayMove`), so a large argument is not moved while it is
@@ -55,6 +58,17 @@ export function holdLimit(task: Task, avgRunMs: number): number {
   return Infinity;
 }
 
+/** How long a worker must be silent for a small task on its way to it to move. */
+const SENT_SILENT_MS = 1;
+/**
+ * How long a worker must have been silent for its unstarted tasks to be
+ * taken over while the queue still has tasks: its current task is then
+ * longer than most.
+ */
+export function behindLongMs(avgRunMs: number): number {
+  return Math.max(1, 2 * avgRunMs);
+}
+
 /** Roughly how fast the main thread copies a payload into a message. */
 const COPY_BYTES_PER_MS = 1_000_000;
 
@@ -66,19 +80,22 @@ export interface StealPlan {
 
 /**
  * Picks the worker `thief` (idle) should take tasks from: the one with the
- * largest backlog of received, unstarted tasks.
+ * largest backlog of unstarted tasks, among those silent (no answer) for
+ * more than `minSilentMs`.
  */
 export function planSteal(
   thief: WorkerHandle,
   workers: readonly WorkerHandle[],
   avgRunMs: number,
   now: number,
+  minSilentMs: number,
 ): StealPlan | undefined {
   let victim: WorkerHandle | undefined;
   let most = 0;
   for (const worker of workers) {
     if (worker === thief) continue;
     if (worker.state !== "ready" && worker.state !== "retiring") continue;
+    if (now - worker.lastProgressAt <= minSilentMs) continue;
     const backlog = worker.backlog;
     if (backlog > most) {
       most = backlog;
@@ -103,11 +120,12 @@ export function planSteal(
  * Whether `task`, held unstarted by `victim`, may move to another worker.
  * A task the victim has received moves if it is small, or once the victim
  * has been silent for as long as copying it again takes. One still on its
- * way (SENT: the victim has not taken its message, being busy, or still
- * copying a large one in) moves only once the victim has been silent for
- * `stallMs` as well: a worker blocked in a long synchronous task never
- * takes its next message, and a task that waits for that one would wait
- * for ever.
+ * way (SENT: the victim has not taken its message, being busy in a long
+ * task, or still copying a large one in) moves once the victim has been
+ * silent for a millisecond if it is small (a worker busy in a synchronous
+ * task takes no message, so the task would wait for the whole of it), and
+ * only after `stallMs` as well if it is large, so a large argument is not
+ * moved while the victim may still be copying it in.
  */
 export function mayMove(
   task: Task,
@@ -122,7 +140,8 @@ export function mayMove(
   // Still on its way. A task already moved once is on its way to a thief
   // that was idle: it starts it as soon as it arrives, so moving it again
   // before then would only make it travel back and forth.
-  return task.sends === 1 && silent > Math.max(stallMs, copyMs);
+  return task.sends === 1 &&
+    silent > (copyMs === 0 ? SENT_SILENT_MS : Math.max(stallMs, copyMs));
 }
 
 /** What the spawn decision looks at. */

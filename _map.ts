@@ -110,26 +110,35 @@ function itemBytes(items: readonly unknown[]): number {
   return estimateBytes(samples) / samples.length;
 }
 
+/** A chunk of items known to take time runs about this long (ms). */
+const CHUNK_MS = 1;
+
 /**
  * The number of items in each chunk of a `map` over `items`, by guided
  * self-scheduling: each chunk takes a share of what remains
  * (`remaining / (2 * workers)`), so chunks start large (few messages) and
  * shrink toward the end, where small chunks keep every worker busy until
- * the last item, whatever the items cost. Chunks never shrink below
- * 1/32nd of a worker's even share, and big items (typed arrays of many
- * kilobytes, say) go one or a few at a time, so they can be dealt to
- * whichever worker is free.
+ * the last item. Chunks never shrink below 1/32nd of a worker's even share.
+ * Once the function's time per item is known (`perItemMs`, from its earlier
+ * runs; 0 if unknown), a chunk holds at most `CHUNK_MS` of work: items of a
+ * millisecond or more go one by one, so one chunk of costly items cannot
+ * hold up the end. Big items (typed arrays of many kilobytes, say) go one
+ * or a few at a time, so they can be dealt to whichever worker is free.
  */
 export function chunkSizes(
   items: readonly unknown[],
   workers: number,
+  perItemMs = 0,
 ): number[] {
   const n = items.length;
-  const smallest = Math.max(1, Math.ceil(n / (32 * workers)));
   const bytes = n === 0 ? 0 : itemBytes(items);
-  const most = bytes >= BIG_ITEM_BYTES
+  let most = bytes >= BIG_ITEM_BYTES
     ? Math.max(1, Math.floor(BIG_CHUNK_BYTES / bytes))
     : Infinity;
+  if (perItemMs > 0) {
+    most = Math.min(most, Math.max(1, Math.floor(CHUNK_MS / perItemMs)));
+  }
+  const smallest = Math.min(most, Math.max(1, Math.ceil(n / (32 * workers))));
   const sizes: number[] = [];
   for (let remaining = n; remaining > 0;) {
     const share = Math.ceil(remaining / (2 * workers));
@@ -156,7 +165,7 @@ export async function map(
   if (n === 0) return [];
   const state = new MapState(items);
   const sizes = chunkSize === undefined
-    ? chunkSizes(items, scheduler.config.size)
+    ? chunkSizes(items, scheduler.config.size, scheduler.fns.perItemMs(fnId))
     : undefined;
   for (let offset = 0, k = 0; offset < n; k++) {
     const end = Math.min(n, offset + (sizes?.[k] ?? chunkSize as number));

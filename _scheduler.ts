@@ -47,9 +47,9 @@ import {
   lostTransferError,
   protocolError,
 } from "./_pool_errors.ts";
-import { holdLimit, mayMove, planSteal } from "./_balance.ts";
+import { behindLongMs, holdLimit, mayMove, planSteal } from "./_balance.ts";
 import { DONE } from "./_control.ts";
-import { type SendFailure, sendTasks } from "./_dispatch.ts";
+import { type SendFailure, sendTasks, weightOf } from "./_dispatch.ts";
 import type { FnTable } from "./_fn_table.ts";
 import { type MessageEvents, readMessage, readResults } from "./_results.ts";
 import { type PoolStats, StatsRecorder } from "./_stats.ts";
@@ -263,8 +263,18 @@ export class Scheduler implements WorkerHost {
   #pump(): void {
     if (this.state === "closed") return;
     this.#admit();
-    this.#share();
     const now = performance.now();
+    if (this.#queue.length > 0) {
+      // Tasks stuck behind a long one elsewhere are older than the queue's:
+      // a worker about to run out takes them first.
+      const minSilentMs = behindLongMs(this.stats.avgRunMs);
+      for (const worker of this.#workers.list) {
+        if (worker.state === "ready" && worker.heldCount <= 1) {
+          this.#steal(worker, now, minSilentMs);
+        }
+      }
+    }
+    this.#share();
     for (const worker of this.#workers.list) {
       if (worker.state === "retiring" && worker.heldCount === 0) {
         this.#stop(worker, undefined, false);
@@ -272,7 +282,7 @@ export class Scheduler implements WorkerHost {
         worker.state === "ready" && worker.heldCount === 0 &&
         this.#queue.length === 0
       ) {
-        this.#steal(worker, now);
+        this.#steal(worker, now, 0);
       }
     }
     this.#maybeSpawn(now);
@@ -317,20 +327,24 @@ export class Scheduler implements WorkerHost {
     if (tasks.length > 0) this.#dispatch(worker, tasks);
   }
 
-  /** Gives an idle `thief` the oldest unstarted tasks of the busiest worker. */
-  #steal(thief: WorkerHandle, now: number): void {
+  /**
+   * Gives `thief` (idle, or running its last task) the oldest unstarted
+   * tasks of the busiest worker silent for more than `minSilentMs`.
+   */
+  #steal(thief: WorkerHandle, now: number, minSilentMs: number): void {
     const plan = planSteal(
       thief,
       this.#workers.list,
       this.stats.avgRunMs,
       now,
+      minSilentMs,
     );
     if (plan === undefined) return;
     const stolen: Task[] = [];
     const stallMs = this.#workers.spawnCostMs;
     const avgRunMs = this.stats.avgRunMs;
     for (const task of plan.victim.unstarted(plan.want)) {
-      if (stolen.length >= holdLimit(task, avgRunMs)) break;
+      if (thief.heldCount + stolen.length >= holdLimit(task, avgRunMs)) break;
       if (mayMove(task, plan.victim, now, stallMs) && this.#takeBack(task)) {
         stolen.push(task);
       }
@@ -411,6 +425,7 @@ export class Scheduler implements WorkerHost {
     broke: (worker, what) => this.#stop(worker, protocolError(what), true),
     answer: (task, ok, value, runTimeMs) => {
       this.stats.recordRun(runTimeMs);
+      if (ok) this.fns.recordRun(task.fnId, runTimeMs, weightOf(task));
       task.runTimeMs = runTimeMs;
       this.#settle(task, ok ? "completed" : "failed", ok, value);
     },

@@ -74,7 +74,12 @@ export class TaskQueue {
       }
       const transfers = head.transfer !== undefined;
       if (transfers && (worker.heldCount > 0 || tasks.length > 0)) break;
-      if (worker.heldCount + tasks.length >= holdLimit(head, avgRunMs)) break;
+      const limit = holdLimit(head, avgRunMs);
+      if (worker.heldCount + tasks.length >= limit) break;
+      // Dealt one by one, a worker is refilled once it is down to half its
+      // limit, several tasks to a message: a busy worker takes its next
+      // message only when it runs out of tasks, an event-loop turn each.
+      if (tasks.length === 0 && worker.heldCount > limit / 2) break;
       ring.shift();
       tasks.push(head);
       room--;

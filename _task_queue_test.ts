@@ -112,3 +112,21 @@ Deno.test("TaskQueue counts queued tasks only and skips those settled while queu
   assert.equal(queue.shift()?.id, 5);
   assert.equal(queue.shift(), undefined);
 });
+
+Deno.test("TaskQueue.takeFor refills a worker dealt one by one only once it is down to half its limit", () => {
+  // 2 ms tasks: a limit of 3 (the running one and about 4 ms ahead).
+  assert.equal(holdLimit(task(1, 16), 2), 3);
+  const queue = queueOf(Array.from({ length: 10 }, (_, i) => task(i + 1, 16)));
+  assert.equal(queue.takeFor(worker(2), 10, Infinity, 2).length, 0);
+  assert.equal(queue.takeFor(worker(1), 10, Infinity, 2).length, 2);
+  assert.equal(queue.takeFor(worker(0), 10, Infinity, 2).length, 3);
+});
+
+Deno.test("chunkSizes sends items known to take a millisecond or more one by one", () => {
+  const items = new Array(64).fill(7);
+  assert.deepEqual(chunkSizes(items, 2, 2), new Array(64).fill(1));
+  const quarter = chunkSizes(items, 2, 0.25);
+  assert.ok(quarter.every((s) => s <= 4), `${quarter}`);
+  // Tiny items: guided self-scheduling as when the cost is unknown.
+  assert.deepEqual(chunkSizes(items, 2, 0.0001), chunkSizes(items, 2));
+});
