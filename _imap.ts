@@ -18,19 +18,21 @@
  * @module
  */
 
-import { chunkInit } from "./_map.ts";
+import { type ChunkHow, chunkInit, type MapProgress } from "./_map.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 import type { Scheduler } from "./_scheduler.ts";
-import type { Task, TaskSink } from "./_task.ts";
+import type { Task, TaskInit, TaskSink } from "./_task.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 
 /** The options `imap` takes, checked. */
-export interface IMapConfig {
+export interface IMapConfig extends ChunkHow {
   fixedChunk: number | undefined;
   maxInFlight: number;
   signal: AbortSignal | undefined;
   ordered: boolean;
-  label: string;
+  onProgress: MapProgress | undefined;
+  /** The number of items, when the input says (an array). */
+  total: number | undefined;
 }
 
 /** One chunk read from the source. */
@@ -75,6 +77,8 @@ export class IMapRun implements AsyncIterableIterator<unknown>, TaskSink {
   /** Chunks done, in completion order (imapUnordered). */
   readonly #ready = new RingBuffer<Slot>();
   #open = 0;
+  /** Items completed, for `onProgress`. */
+  #done = 0;
   #current: ArrayLike<unknown> = [];
   #index = 0;
   #error: { reason: unknown } | undefined = undefined;
@@ -136,6 +140,15 @@ export class IMapRun implements AsyncIterableIterator<unknown>, TaskSink {
     slot.runTimeMs = task.runTimeMs;
     this.#inFlight.delete(slot);
     if (!this.#config.ordered) this.#ready.push(slot);
+    const onProgress = this.#config.onProgress;
+    if (ok && onProgress !== undefined) {
+      this.#done += slot.items;
+      try {
+        onProgress(this.#done, this.#config.total);
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
     this.#notify();
   }
 
@@ -261,8 +274,19 @@ export class IMapRun implements AsyncIterableIterator<unknown>, TaskSink {
       this.#phase = this.#phase === "done" ? "done" : "closing";
       return;
     }
+    let init: TaskInit;
+    try {
+      init = chunkInit(
+        this.#fnId,
+        items,
+        this.#read,
+        this.#config.signal,
+        this.#config,
+      );
+    } catch (error) {
+      return this.#fail(error);
+    }
     const slot = new Slot(items.length);
-    const init = chunkInit(this.#fnId, items, this.#read, this.#config.signal);
     this.#read += items.length;
     const task = this.#scheduler.task(init, this, slot);
     slot.task = task;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { MODE_CHUNK, MODE_F64, MODE_WIRE } from "./_protocol.ts";
+import { MODE_CHUNK, MODE_F64, MODE_STAR, MODE_WIRE } from "./_protocol.ts";
 import type { Scheduler } from "./_scheduler.ts";
 import {
   estimateBytes,
@@ -17,6 +17,7 @@ import {
   type TaskSink,
 } from "./_task.ts";
 import { encodeValues } from "./_wire.ts";
+import { describe } from "./errors/_describe.ts";
 
 /**
  * Whether a chunk is worth sending as a Float64Array: long enough, and every
@@ -30,14 +31,53 @@ function allNumbers(items: readonly unknown[]): boolean {
   return true;
 }
 
-/** What a chunk of `items`, starting at input index `offset`, carries. */
+/** How a `map`, `starmap` or `imap` sends its items, beyond their chunking. */
+export interface ChunkHow {
+  /** Items are argument lists, spread into the call (`starmap`). */
+  star: boolean;
+  /** What each item moves to the worker instead of copying. */
+  transfer: ((item: never) => readonly Transferable[]) | undefined;
+  label: string;
+}
+
+const PLAIN: ChunkHow = { star: false, transfer: undefined, label: "map" };
+
+/** The transferables the user's `transfer` option names for `items`. */
+function itemTransfers(
+  items: unknown[],
+  offset: number,
+  how: ChunkHow,
+): Transferable[] {
+  const out: Transferable[] = [];
+  const pick = how.transfer as (item: unknown) => readonly Transferable[];
+  for (let i = 0; i < items.length; i++) {
+    const list = pick(items[i]);
+    if (!Array.isArray(list)) {
+      throw new TypeError(
+        `Cannot ${how.label} as 'transfer' returned ${
+          describe(list)
+        } for item ${offset + i}: it must return an array of transferables`,
+      );
+    }
+    for (const object of list) out.push(object as Transferable);
+  }
+  return out;
+}
+
+/**
+ * What a chunk of `items`, starting at input index `offset`, carries.
+ *
+ * @throws {TypeError} If the `transfer` option returns something other
+ *   than an array for an item.
+ */
 export function chunkInit(
   fnId: number,
   items: unknown[],
   offset: number,
   signal: AbortSignal | undefined,
+  how: ChunkHow = PLAIN,
 ): TaskInit {
-  if (allNumbers(items)) {
+  if (!how.star && allNumbers(items)) {
     const numbers = Float64Array.from(items as number[]);
     return {
       fnId,
@@ -50,13 +90,19 @@ export function chunkInit(
     };
   }
   const encoded = encodeValues(items);
+  let transfer = encoded === undefined || encoded.transfer.length === 0
+    ? undefined
+    : encoded.transfer;
+  if (how.transfer !== undefined) {
+    const moved = itemTransfers(items, offset, how);
+    if (moved.length > 0) transfer = [...(transfer ?? []), ...moved];
+  }
+  const mode = MODE_CHUNK | (how.star ? MODE_STAR : 0);
   return {
     fnId,
     payload: encoded === undefined ? items : [encoded.values, encoded.paths],
-    mode: encoded === undefined ? MODE_CHUNK : MODE_CHUNK | MODE_WIRE,
-    transfer: encoded === undefined || encoded.transfer.length === 0
-      ? undefined
-      : encoded.transfer,
+    mode: encoded === undefined ? mode : mode | MODE_WIRE,
+    transfer,
     signal,
     offset,
     bytes: estimateBytes(items),
@@ -73,7 +119,11 @@ class MapState implements TaskSink {
   #reject!: (reason: unknown) => void;
   #failed = false;
 
-  constructor(items: unknown[]) {
+  readonly #onProgress: MapProgress | undefined;
+  #done = 0;
+
+  constructor(items: unknown[], onProgress: MapProgress | undefined) {
+    this.#onProgress = onProgress;
     // Overwritten in place: a packed array (see _worker_chunks.ts).
     this.results = items.slice();
     this.promise = new Promise((resolve, reject) => {
@@ -93,6 +143,16 @@ class MapState implements TaskSink {
     const results = this.results;
     for (let i = 0; i < values.length; i++) {
       results[task.offset + i] = values[i];
+    }
+    if (this.#onProgress !== undefined) {
+      this.#done += values.length;
+      try {
+        this.#onProgress(this.#done, results.length);
+      } catch (error) {
+        this.#failed = true;
+        this.#reject(error);
+        return;
+      }
     }
     if (--this.remaining === 0) this.#resolve(results);
   }
@@ -149,31 +209,46 @@ export function chunkSizes(
   return sizes;
 }
 
+/** Called as items complete: how many, of how many (when known). */
+export type MapProgress = (done: number, total: number | undefined) => void;
+
+/** A `map` or `starmap` call's options, checked. */
+export interface MapConfig extends ChunkHow {
+  chunkSize: number | undefined;
+  signal: AbortSignal | undefined;
+  onProgress: MapProgress | undefined;
+}
+
 /**
  * Runs `fnId` on every item in chunks (of `chunkSize` items each, or as
  * `chunkSizes` says); resolves to the results in order, or rejects with the
  * first failure (and cancels the chunks still pending).
+ *
+ * @throws {TypeError} (rejects) If `transfer` misbehaves for an item.
  */
 export async function map(
   scheduler: Scheduler,
   fnId: number,
   items: unknown[],
-  chunkSize: number | undefined,
-  signal: AbortSignal | undefined,
+  config: MapConfig,
 ): Promise<unknown[]> {
   const n = items.length;
   if (n === 0) return [];
-  const state = new MapState(items);
+  const { chunkSize, signal } = config;
+  const state = new MapState(items, config.onProgress);
   const sizes = chunkSize === undefined
     ? chunkSizes(items, scheduler.config.size, scheduler.fns.perItemMs(fnId))
     : undefined;
+  // Every chunk is made before any task, so a bad `transfer` leaves none.
+  const inits: TaskInit[] = [];
   for (let offset = 0, k = 0; offset < n; k++) {
     const end = Math.min(n, offset + (sizes?.[k] ?? chunkSize as number));
     const chunk = offset === 0 && end === n ? items : items.slice(offset, end);
-    state.tasks.push(
-      scheduler.task(chunkInit(fnId, chunk, offset, signal), state, undefined),
-    );
+    inits.push(chunkInit(fnId, chunk, offset, signal, config));
     offset = end;
+  }
+  for (const init of inits) {
+    state.tasks.push(scheduler.task(init, state, undefined));
   }
   state.remaining = state.tasks.length;
   for (const task of state.tasks) scheduler.submit(task, false);

@@ -134,7 +134,7 @@ export function parsePoolArguments(
       options.maxTasksPerWorker ?? Infinity,
       true,
     ),
-    idleTimeoutMs: duration("idleTimeoutMs", options.idleTimeoutMs ?? 10_000),
+    idleTimeoutMs: duration("idleTimeoutMs", options.idleTimeoutMs ?? 1_000),
     abortGraceMs: duration("abortGraceMs", options.abortGraceMs ?? 1_000),
     startTimeoutMs: duration(
       "startTimeoutMs",
@@ -178,4 +178,22 @@ export function parsePoolArguments(
     staticEntry: permissions !== undefined,
   };
   return { config: { ...config, spec }, blobUrl };
+}
+
+/**
+ * `value`, if it is a function or undefined.
+ *
+ * @throws {TypeError} Otherwise, naming `method` and the option.
+ */
+export function checkFunction<F>(
+  method: string,
+  name: string,
+  value: F | undefined,
+): F | undefined {
+  if (value === undefined || typeof value === "function") return value;
+  throw new TypeError(
+    `Cannot ${method} as '${name}' must be a function: received ${
+      describe(value)
+    }`,
+  );
 }

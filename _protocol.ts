@@ -83,6 +83,8 @@ export const MODE_WIRE = 2;
  * Float64Array too, moved rather than copied, while every result is a number.
  */
 export const MODE_F64 = 4;
+/** A chunk of argument lists (`starmap`): the function runs on each, spread. */
+export const MODE_STAR = 8;
 
 /** Result statuses. */
 export const OK = 0;

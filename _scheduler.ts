@@ -222,7 +222,10 @@ export class Scheduler implements WorkerHost {
             task.seq,
             reason,
             grace,
-            () => this.#stop(worker, graceError(grace), false),
+            () => {
+              this.stats.terminatedWorkers++;
+              this.#stop(worker, graceError(grace), false);
+            },
           );
         }
       }

@@ -46,6 +46,11 @@ export interface PoolStats {
   /** Workers that died (or broke the protocol) and were replaced. */
   crashedWorkers: number;
   /**
+   * Workers terminated (and replaced) because a cancelled task, a timed-out
+   * one say, did not stop within `abortGraceMs`. Not counted as crashes.
+   */
+  terminatedWorkers: number;
+  /**
    * Terminated workers whose thread may still be running: a task that
    * ignored its cancellation, busy in a synchronous loop, which Deno cannot
    * stop (see the pool's docs). Each burns a core until its loop ends; the
@@ -75,6 +80,7 @@ export class StatsRecorder {
   cancelled = 0;
   stolen = 0;
   crashedWorkers = 0;
+  terminatedWorkers = 0;
   readonly #runTime = new Summary();
   readonly #waitTime = new Summary();
   /** A running average of run times, in ms (0 before the first). */
@@ -104,6 +110,7 @@ export class StatsRecorder {
       cancelled: this.cancelled,
       stolen: this.stolen,
       crashedWorkers: this.crashedWorkers,
+      terminatedWorkers: this.terminatedWorkers,
       runTimeMs: this.#runTime.snapshot(),
       waitTimeMs: this.#waitTime.snapshot(),
     };

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { MODE_F64, MODE_STAR } from "./_protocol.ts";
+
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
 
@@ -18,18 +20,31 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Runs `fn` on each item; returns the results (an array, a Float64Array, or
- * a promise of an array once some item awaited).
+ * Runs `fn` on each item (each an argument list, spread, for `MODE_STAR`);
+ * returns the results (an array, a Float64Array, or a promise of an array
+ * once some item awaited).
  */
 export function runChunk(
   fn: AnyFunction,
   self: unknown,
   items: unknown,
-  numeric: boolean,
+  mode: number,
 ): unknown {
-  return numeric
-    ? runNumbers(fn, self, items as Float64Array)
-    : runItems(fn, self, items as unknown[]);
+  if ((mode & MODE_F64) !== 0) {
+    return runNumbers(fn, self, items as Float64Array);
+  }
+  if ((mode & MODE_STAR) !== 0) {
+    const spread: AnyFunction = function (this: unknown, args: unknown) {
+      if (!Array.isArray(args)) {
+        throw new TypeError(
+          `Cannot starmap an item that is not an array of arguments: received ${typeof args}`,
+        );
+      }
+      return fn.apply(this, args);
+    };
+    return runItems(spread, self, items as unknown[]);
+  }
+  return runItems(fn, self, items as unknown[]);
 }
 
 async function runAsync(

@@ -29,7 +29,6 @@ import {
   ERROR,
   MODE_CALL,
   MODE_CHUNK,
-  MODE_F64,
   MODE_WIRE,
   OK,
   OK_WIRE,
@@ -253,7 +252,7 @@ export class Runner {
       const fn = this.#fns.get(fnId);
       value = (mode & MODE_CHUNK) === 0
         ? fn.apply(this.context, payload as unknown[])
-        : runChunk(fn, this.context, payload, (mode & MODE_F64) !== 0);
+        : runChunk(fn, this.context, payload, mode);
     } catch (error) {
       this.#end(seq, fnId, mode, start, error, true);
       return undefined;

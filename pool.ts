@@ -48,11 +48,15 @@
 // caller's promise. What holds for every task and worker at rest is written
 // at the top of `_scheduler.ts`.
 
-import { map } from "./_map.ts";
+import { map, type MapProgress } from "./_map.ts";
 import { FnTable, labelOf } from "./_fn_table.ts";
 import { onFutureCancel, settleFuture } from "./_future_internals.ts";
 import { IMapRun } from "./_imap.ts";
-import { parsePoolArguments, positiveInteger } from "./_options.ts";
+import {
+  checkFunction,
+  parsePoolArguments,
+  positiveInteger,
+} from "./_options.ts";
 import { MODE_CALL, MODE_WIRE } from "./_protocol.ts";
 import { type PoolState, Scheduler } from "./_scheduler.ts";
 import type { PoolStats } from "./_stats.ts";
@@ -111,12 +115,15 @@ export interface WorkerPoolOptions {
    */
   maxTasksPerWorker?: number;
   /**
-   * Stop a worker that has been idle this long; it comes back on demand.
-   * Idle workers keep the process alive, so a pool that is never closed lets
-   * the program exit this long after its last task. `Infinity` keeps workers
-   * until `close()`.
+   * Stop a worker that has been idle this long; it comes back on demand
+   * (a start costs about as much as one worker start, tens of ms). Deno
+   * cannot let a live worker thread not hold the process open, so a pool
+   * that is never closed lets the program exit this long after its last
+   * task: the default is short for that reason. Raise it (or use `minSize`)
+   * for bursty work where starts matter; `Infinity` keeps workers until
+   * `close()`.
    *
-   * @default {10000}
+   * @default {1000}
    */
   idleTimeoutMs?: number;
   /**
@@ -170,10 +177,31 @@ export interface RunOptions {
   transfer?: readonly Transferable[];
 }
 
-/** Options for {@linkcode WorkerPool.map}. */
-export interface MapOptions {
+/**
+ * Options for {@linkcode WorkerPool.map} and {@linkcode WorkerPool.starmap}.
+ *
+ * @typeParam T The item type.
+ */
+export interface MapOptions<T = unknown> {
   /** Cancels every item still queued or running; `map` rejects with `signal.reason`. */
   signal?: AbortSignal;
+  /**
+   * What each item moves to the worker instead of copying (its
+   * `ArrayBuffer`s, say): `(item) => [item.buffer]`. Moved buffers become
+   * unusable here, and a chunk that moves anything goes only to an idle
+   * worker and never moves between workers.
+   *
+   * @default {nothing moves}
+   */
+  transfer?: (item: T) => readonly Transferable[];
+  /**
+   * Called each time a chunk of items completes, with how many items have
+   * completed and how many there are, for a progress bar. An error it
+   * throws fails the call.
+   *
+   * @default {no calls}
+   */
+  onProgress?: (done: number, total: number) => void;
   /**
    * How many items go to a worker in one task, like Python's `chunksize`.
    * Larger chunks cost less per item; smaller ones balance uneven work.
@@ -187,10 +215,29 @@ export interface MapOptions {
   chunkSize?: number;
 }
 
-/** Options for {@linkcode WorkerPool.imap} and {@linkcode WorkerPool.imapUnordered}. */
-export interface IMapOptions {
+/**
+ * Options for {@linkcode WorkerPool.imap} and {@linkcode WorkerPool.imapUnordered}.
+ *
+ * @typeParam T The item type.
+ */
+export interface IMapOptions<T = unknown> {
   /** Cancels the items in flight; the iteration throws `signal.reason`. */
   signal?: AbortSignal;
+  /**
+   * What each item moves to the worker instead of copying, as for
+   * {@linkcode MapOptions.transfer}.
+   *
+   * @default {nothing moves}
+   */
+  transfer?: (item: T) => readonly Transferable[];
+  /**
+   * Called each time a chunk of items completes, with how many items have
+   * completed, and how many there are if the input is an array
+   * (`undefined` otherwise). An error it throws ends the iteration with it.
+   *
+   * @default {no calls}
+   */
+  onProgress?: (done: number, total: number | undefined) => void;
   /**
    * How many items go to a worker in one task.
    *
@@ -223,6 +270,19 @@ export type TaskArgs<M, K extends keyof M> = M[K] extends (
   ...args: infer A
 ) => unknown ? A
   : never;
+
+/**
+ * The names of the tasks of `M` that take one argument (or none, or more
+ * that are optional): the tasks `map` and `imap` can run on items. Use
+ * {@linkcode WorkerPool.starmap} for tasks of several arguments.
+ */
+export type MapTaskName<M> =
+  & {
+    [K in TaskName<M>]: [TaskArgs<M, K>[0]] extends TaskArgs<M, K> ? K
+      : TaskArgs<M, K> extends [] ? K
+      : never;
+  }[TaskName<M>]
+  & string;
 
 /** The awaited result of task `K` of module `M`. */
 export type TaskResult<M, K extends keyof M> = M[K] extends (
@@ -282,6 +342,16 @@ export type RunRest<A extends unknown[]> = [] extends A
  *   (`terminate()` leaves it running until the loop ends), so CPU-bound tasks
  *   should check `currentTask().aborted` (or `this.aborted` inline); such
  *   still-running abandoned workers are counted in `stats.abandonedWorkers`.
+ *   A cancelled call has already rejected, so a task cannot hand back a
+ *   partial result through it: to stop a task early and keep what it did,
+ *   give it a stop flag of its own (a `SharedEvent` argument, say) and let
+ *   it return normally when the flag is set.
+ * - **Arguments are taken when a task is sent**, not when it is called: a
+ *   call to an idle worker goes at once, but a queued call copies its
+ *   arguments (and moves its `transfer` list) only when a worker takes it.
+ *   Do not change an argument after the call; pass a copy
+ *   (`data.slice()`) if the caller goes on changing it. Copying at every
+ *   call would slow the calls that need no copy.
  * - **Close**: `close()` finishes queued work, then ends every worker, and
  *   resolves once every worker thread has ended, abandoned ones included (its
  *   `signal` bounds the wait); `terminate()` ends now, rejects what is
@@ -306,6 +376,23 @@ export type RunRest<A extends unknown[]> = [] extends A
  * await using pool = new WorkerPool({ size: 4 });
  * const squares = await pool.map((x: number) => x * x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
  * assert.deepEqual(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+ * ```
+ *
+ * @example A queued call takes its arguments when it is sent: pass a copy
+ * ```ts
+ * import { WorkerPool } from "@seed/concurrency";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new WorkerPool({ size: 1 });
+ * const busy = pool.run(() => new Promise((done) => setTimeout(done, 20)));
+ * const data = new Float64Array([1, 2, 3]);
+ * const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
+ * const copied = pool.run(sum, [data.slice()]); // queued behind `busy`
+ * const shared = pool.run(sum, [data]); // queued too: copied when sent
+ * data[0] = 100;
+ * await busy;
+ * assert.equal(await copied, 6);
+ * assert.equal(await shared, 105);
  * ```
  *
  * @example Tasks from a module, checked by TypeScript
@@ -668,10 +755,10 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * assert.equal(factorials[9], 3628800n);
    * ```
    */
-  map<K extends TaskName<M>>(
+  map<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]>,
-    options?: MapOptions,
+    options?: MapOptions<TaskArgs<M, K>[0]>,
   ): Promise<TaskResult<M, K>[]>;
   /**
    * Runs an inline function on every item and resolves to the results in
@@ -696,23 +783,89 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   map<T, R>(
     task: InlineTask<[item: T], R>,
     items: Iterable<T>,
-    options?: MapOptions,
+    options?: MapOptions<T>,
   ): Promise<Awaited<R>[]>;
-  async map(
+  map(
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown>,
-    options: MapOptions = {},
+    options: MapOptions<never> = {},
   ): Promise<unknown[]> {
-    this.#checkOpen("map", task);
+    return this.#map("map", task, items, options);
+  }
+
+  /**
+   * Runs a task on every list of arguments, spread (`task(...args)`), in
+   * parallel, and resolves to the results in input order, like Python's
+   * `Pool.starmap`. Otherwise as {@linkcode WorkerPool.map}.
+   *
+   * @typeParam K The task's name in the task module.
+   * @param task A task name.
+   * @param items The argument lists (any iterable).
+   * @param options `chunkSize`, `signal`, `transfer` and `onProgress`.
+   * @returns The results, in input order.
+   * @throws {TypeError} If `items` is not iterable, or an item is not an
+   * array, or an item or result cannot be cloned.
+   * @throws {PoolClosedError} If the pool is closed or closing.
+   * @throws {unknown} The first task error, or `signal.reason`.
+   */
+  starmap<K extends TaskName<M>>(
+    task: K,
+    items: Iterable<TaskArgs<M, K>>,
+    options?: MapOptions<TaskArgs<M, K>>,
+  ): Promise<TaskResult<M, K>[]>;
+  /**
+   * Runs an inline function on every list of arguments, spread, and
+   * resolves to the results in input order.
+   *
+   * @typeParam A The function's parameter types.
+   * @typeParam R The function's result type.
+   * @param task A self-contained function.
+   * @param items The argument lists (any iterable).
+   * @param options `chunkSize`, `signal`, `transfer` and `onProgress`.
+   * @returns The results, in input order.
+   *
+   * @example Python's `pool.starmap(pow, [(2, 5), (3, 2)])`
+   * ```ts
+   * import { WorkerPool } from "@seed/concurrency";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new WorkerPool({ size: 2 });
+   * const powers = await pool.starmap(
+   *   (base: number, exponent: number) => base ** exponent,
+   *   [[2, 5], [3, 2]],
+   * );
+   * assert.deepEqual(powers, [32, 9]);
+   * ```
+   */
+  starmap<A extends unknown[], R>(
+    task: InlineTask<A, R>,
+    items: Iterable<A>,
+    options?: MapOptions<A>,
+  ): Promise<Awaited<R>[]>;
+  starmap(
+    task: string | InlineTask<unknown[], unknown>,
+    items: Iterable<unknown[]>,
+    options: MapOptions<never> = {},
+  ): Promise<unknown[]> {
+    return this.#map("starmap", task, items, options);
+  }
+
+  async #map(
+    label: "map" | "starmap",
+    task: string | InlineTask<never[], unknown>,
+    items: Iterable<unknown>,
+    options: MapOptions<never>,
+  ): Promise<unknown[]> {
+    this.#checkOpen(label, task);
     const fnId = this.#fns.idOf(task);
     if (
       items === null || items === undefined ||
       typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
     ) {
       throw new TypeError(
-        `Cannot map ${labelOf(task)} as 'items' is not iterable: received ${
-          describe(items)
-        }${
+        `Cannot ${label} ${
+          labelOf(task)
+        } as 'items' is not iterable: received ${describe(items)}${
           isAsyncIterable(items)
             ? " (an async iterable: use imap() for those)"
             : ""
@@ -724,8 +877,17 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     const array = Array.isArray(items) ? items : Array.from(items);
     const chunkSize = options.chunkSize === undefined
       ? undefined
-      : positiveInteger("chunkSize", options.chunkSize, false, "map");
-    return await map(this.#scheduler, fnId, array, chunkSize, signal);
+      : positiveInteger("chunkSize", options.chunkSize, false, label);
+    return await map(this.#scheduler, fnId, array, {
+      chunkSize,
+      signal,
+      star: label === "starmap",
+      transfer: checkFunction(label, "transfer", options.transfer),
+      onProgress: checkFunction(label, "onProgress", options.onProgress) as
+        | MapProgress
+        | undefined,
+      label: `${label} ${labelOf(task)}`,
+    });
   }
 
   /**
@@ -761,10 +923,10 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * assert.deepEqual(out, [1, 4, 9, 16, 25]);
    * ```
    */
-  imap<K extends TaskName<M>>(
+  imap<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
-    options?: IMapOptions,
+    options?: IMapOptions<TaskArgs<M, K>[0]>,
   ): AsyncIterableIterator<TaskResult<M, K>>;
   /**
    * Runs an inline function on every item and yields results in input order.
@@ -793,12 +955,12 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   imap<T, R>(
     task: InlineTask<[item: T], R>,
     items: Iterable<T> | AsyncIterable<T>,
-    options?: IMapOptions,
+    options?: IMapOptions<T>,
   ): AsyncIterableIterator<Awaited<R>>;
   imap(
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions = {},
+    options: IMapOptions<never> = {},
   ): AsyncIterableIterator<unknown> {
     return this.#imap(task, items, options, true);
   }
@@ -828,10 +990,10 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * assert.deepEqual(out.sort(), [2, 4, 6]);
    * ```
    */
-  imapUnordered<K extends TaskName<M>>(
+  imapUnordered<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
-    options?: IMapOptions,
+    options?: IMapOptions<TaskArgs<M, K>[0]>,
   ): AsyncIterableIterator<TaskResult<M, K>>;
   /**
    * Like the inline form of {@linkcode WorkerPool.imap}, in completion order.
@@ -857,12 +1019,12 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   imapUnordered<T, R>(
     task: InlineTask<[item: T], R>,
     items: Iterable<T> | AsyncIterable<T>,
-    options?: IMapOptions,
+    options?: IMapOptions<T>,
   ): AsyncIterableIterator<Awaited<R>>;
   imapUnordered(
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions = {},
+    options: IMapOptions<never> = {},
   ): AsyncIterableIterator<unknown> {
     return this.#imap(task, items, options, false);
   }
@@ -870,7 +1032,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   #imap(
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions,
+    options: IMapOptions<never>,
     ordered: boolean,
   ): AsyncIterableIterator<unknown> {
     const label = ordered ? "imap" : "imapUnordered";
@@ -908,6 +1070,10 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
         signal: options.signal,
         ordered,
         label: `${label} of ${labelOf(task)}`,
+        star: false,
+        transfer: checkFunction(label, "transfer", options.transfer),
+        onProgress: checkFunction(label, "onProgress", options.onProgress),
+        total: Array.isArray(items) ? items.length : undefined,
       });
     } catch (error) {
       return failedIteration(error);

@@ -258,6 +258,8 @@ Deno.test("a task that ignores its cancellation loses its worker after the grace
   // The next task runs on a replacement worker while the stuck thread spins.
   assert.equal(await next, 36);
   assert.equal(pool.stats.abandonedWorkers, 1);
+  assert.equal(pool.stats.terminatedWorkers, 1);
+  assert.equal(pool.stats.crashedWorkers, 0, "a timeout is not a crash");
   Atomics.store(state, 2, 1); // let the abandoned loop end
   while (pool.stats.abandonedWorkers > 0) {
     await new Promise((r) => setTimeout(r, 5));

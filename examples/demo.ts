@@ -1,12 +1,18 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // `deno task demo`: runs every notebook cell example (examples/cell*.ts) in
-// order, each in its own process, and exits non-zero if any fails.
+// order, then the examples beyond the notebook (examples/more_*.ts), each in
+// its own process, and exits non-zero if any fails.
 
 const dir = new URL(".", import.meta.url);
 const cells = [...Deno.readDirSync(dir)]
   .map((entry) => entry.name)
-  .filter((name) => /^cell\d+.*\.ts$/.test(name) && !name.endsWith("_test.ts"))
-  .sort();
+  .filter((name) =>
+    /^(cell\d+|more_).*\.ts$/.test(name) && !name.endsWith("_test.ts")
+  )
+  .sort((a, b) =>
+    Number(a.startsWith("more_")) - Number(b.startsWith("more_")) ||
+    a.localeCompare(b)
+  );
 
 const failed: string[] = [];
 for (const name of cells) {

@@ -124,3 +124,11 @@ export function bytes(n: number): Uint8Array {
 export function byteLength(buffer: ArrayBuffer): number {
   return buffer.byteLength;
 }
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+export function power(base: number, exponent = 2): number {
+  return base ** exponent;
+}
