@@ -10,7 +10,10 @@
 import { assertSandboxSupported, parsePermissions } from "./_sandbox.ts";
 import type { SchedulerConfig } from "./_scheduler.ts";
 import { describe } from "./errors/_describe.ts";
-import type { WorkerPoolOptions } from "./pool.ts";
+import type { IMapOptions, MapOptions, WorkerPoolOptions } from "./pool.ts";
+import { labelOf } from "./_fn_table.ts";
+import type { IMapConfig } from "./_imap.ts";
+import type { MapConfig, MapProgress } from "./_map.ts";
 
 const DEFAULT_NAME = "@seed/concurrency pool";
 const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
@@ -196,4 +199,118 @@ export function checkFunction<F>(
       describe(value)
     }`,
   );
+}
+
+/** Whether `value` is an async iterable. */
+export function isAsyncIterable(
+  value: unknown,
+): value is AsyncIterable<unknown> {
+  return value !== null && value !== undefined &&
+    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
+      "function";
+}
+
+/**
+ * Checks the arguments of `map` or `starmap` (`label`) of `task`.
+ *
+ * @throws {TypeError} If `items` is not iterable, or an option has the
+ *   wrong type.
+ * @throws {RangeError} If `chunkSize` is not a positive integer.
+ * @throws {unknown} `signal.reason`, if it has aborted.
+ */
+export function parseMapArguments(
+  label: "map" | "starmap",
+  task: unknown,
+  items: Iterable<unknown>,
+  options: MapOptions<never>,
+): { array: unknown[]; config: MapConfig } {
+  if (
+    items === null || items === undefined ||
+    typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError(
+      `Cannot ${label} ${labelOf(task)} as 'items' is not iterable: received ${
+        describe(items)
+      }${
+        isAsyncIterable(items)
+          ? " (an async iterable: use imap() for those)"
+          : ""
+      }`,
+    );
+  }
+  const { signal } = options;
+  signal?.throwIfAborted();
+  return {
+    array: Array.isArray(items) ? items : Array.from(items),
+    config: {
+      chunkSize: options.chunkSize === undefined
+        ? undefined
+        : positiveInteger("chunkSize", options.chunkSize, false, label),
+      signal,
+      star: label === "starmap",
+      transfer: checkFunction(label, "transfer", options.transfer),
+      onProgress: checkFunction(label, "onProgress", options.onProgress) as
+        | MapProgress
+        | undefined,
+      label: `${label} ${labelOf(task)}`,
+    },
+  };
+}
+
+/**
+ * Checks the arguments of `imap` or `imapUnordered` (`label`) of `task` on
+ * a pool of `size` workers.
+ *
+ * @throws {TypeError} If `items` is neither iterable nor async iterable, or
+ *   an option has the wrong type.
+ * @throws {RangeError} If `chunkSize` or `maxInFlight` is not a positive
+ *   integer.
+ * @throws {unknown} `signal.reason`, if it has aborted.
+ */
+export function parseIMapArguments(
+  label: "imap" | "imapUnordered",
+  task: unknown,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: IMapOptions<never>,
+  size: number,
+): {
+  source: Iterator<unknown> | AsyncIterator<unknown>;
+  isAsync: boolean;
+  config: IMapConfig;
+} {
+  let source: Iterator<unknown> | AsyncIterator<unknown>;
+  const isAsync = isAsyncIterable(items);
+  if (isAsync) {
+    source = items[Symbol.asyncIterator]();
+  } else if (
+    items !== null && items !== undefined &&
+    typeof (items as Iterable<unknown>)[Symbol.iterator] === "function"
+  ) {
+    source = (items as Iterable<unknown>)[Symbol.iterator]();
+  } else {
+    throw new TypeError(
+      `Cannot ${label} ${
+        labelOf(task)
+      } as 'items' is not iterable or async iterable: received ${
+        describe(items)
+      }`,
+    );
+  }
+  const config: IMapConfig = {
+    fixedChunk: options.chunkSize === undefined
+      ? undefined
+      : positiveInteger("chunkSize", options.chunkSize, false, label),
+    maxInFlight: options.maxInFlight === undefined
+      ? size * 2
+      : positiveInteger("maxInFlight", options.maxInFlight, false, label),
+    signal: options.signal,
+    ordered: label === "imap",
+    label: `${label} of ${labelOf(task)}`,
+    star: false,
+    transfer: checkFunction(label, "transfer", options.transfer),
+    onProgress: checkFunction(label, "onProgress", options.onProgress),
+    total: Array.isArray(items) ? items.length : undefined,
+  };
+  options.signal?.throwIfAborted();
+  return { source, isAsync, config };
 }

@@ -48,14 +48,14 @@
 // caller's promise. What holds for every task and worker at rest is written
 // at the top of `_scheduler.ts`.
 
-import { map, type MapProgress } from "./_map.ts";
+import { map } from "./_map.ts";
 import { FnTable, labelOf } from "./_fn_table.ts";
 import { onFutureCancel, settleFuture } from "./_future_internals.ts";
 import { IMapRun } from "./_imap.ts";
 import {
-  checkFunction,
+  parseIMapArguments,
+  parseMapArguments,
   parsePoolArguments,
-  positiveInteger,
 } from "./_options.ts";
 import { MODE_CALL, MODE_WIRE } from "./_protocol.ts";
 import { type PoolState, Scheduler } from "./_scheduler.ts";
@@ -858,36 +858,8 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   ): Promise<unknown[]> {
     this.#checkOpen(label, task);
     const fnId = this.#fns.idOf(task);
-    if (
-      items === null || items === undefined ||
-      typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
-    ) {
-      throw new TypeError(
-        `Cannot ${label} ${
-          labelOf(task)
-        } as 'items' is not iterable: received ${describe(items)}${
-          isAsyncIterable(items)
-            ? " (an async iterable: use imap() for those)"
-            : ""
-        }`,
-      );
-    }
-    const { signal } = options;
-    signal?.throwIfAborted();
-    const array = Array.isArray(items) ? items : Array.from(items);
-    const chunkSize = options.chunkSize === undefined
-      ? undefined
-      : positiveInteger("chunkSize", options.chunkSize, false, label);
-    return await map(this.#scheduler, fnId, array, {
-      chunkSize,
-      signal,
-      star: label === "starmap",
-      transfer: checkFunction(label, "transfer", options.transfer),
-      onProgress: checkFunction(label, "onProgress", options.onProgress) as
-        | MapProgress
-        | undefined,
-      label: `${label} ${labelOf(task)}`,
-    });
+    const { array, config } = parseMapArguments(label, task, items, options);
+    return await map(this.#scheduler, fnId, array, config);
   }
 
   /**
@@ -1039,42 +1011,14 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     try {
       this.#checkOpen(label, task);
       const fnId = this.#fns.idOf(task);
-      let source: Iterator<unknown> | AsyncIterator<unknown>;
-      const isAsync = isAsyncIterable(items);
-      if (isAsync) {
-        source = items[Symbol.asyncIterator]();
-      } else if (
-        items !== null && items !== undefined &&
-        typeof (items as Iterable<unknown>)[Symbol.iterator] === "function"
-      ) {
-        source = (items as Iterable<unknown>)[Symbol.iterator]();
-      } else {
-        throw new TypeError(
-          `Cannot ${label} ${
-            labelOf(task)
-          } as 'items' is not iterable or async iterable: received ${
-            describe(items)
-          }`,
-        );
-      }
-      const fixedChunk = options.chunkSize === undefined
-        ? undefined
-        : positiveInteger("chunkSize", options.chunkSize, false, label);
-      const maxInFlight = options.maxInFlight === undefined
-        ? this.size * 2
-        : positiveInteger("maxInFlight", options.maxInFlight, false, label);
-      options.signal?.throwIfAborted();
-      return new IMapRun(this.#scheduler, fnId, source, isAsync, {
-        fixedChunk,
-        maxInFlight,
-        signal: options.signal,
-        ordered,
-        label: `${label} of ${labelOf(task)}`,
-        star: false,
-        transfer: checkFunction(label, "transfer", options.transfer),
-        onProgress: checkFunction(label, "onProgress", options.onProgress),
-        total: Array.isArray(items) ? items.length : undefined,
-      });
+      const { source, isAsync, config } = parseIMapArguments(
+        label,
+        task,
+        items,
+        options,
+        this.size,
+      );
+      return new IMapRun(this.#scheduler, fnId, source, isAsync, config);
     } catch (error) {
       return failedIteration(error);
     }
@@ -1258,10 +1202,4 @@ function failedIteration(error: unknown): AsyncIterableIterator<unknown> {
     },
   };
   return iterator;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return value !== null && value !== undefined &&
-    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
-      "function";
 }
