@@ -62,8 +62,8 @@ export interface CallerConfig {
   name: string;
 }
 
-/** Receives a call's outcome, once. */
-export type Sink = (ok: boolean, value: unknown) => void;
+/** Receives a call's outcome, once, with its run time on the worker if known. */
+export type Sink = (ok: boolean, value: unknown, runMs?: number) => void;
 
 interface Batch {
   calls: Call[];
@@ -200,7 +200,8 @@ export class Caller {
         continue;
       }
       this.#roundTrip.record(performance.now() - call.sentAt);
-      if (frame.ok) this.#settle(call, true, frame.value, "completed");
+      const ms = typeof frame.ms === "number" ? frame.ms : undefined;
+      if (frame.ok) this.#settle(call, true, frame.value, "completed", ms);
       else this.#settle(call, false, deserializeError(frame.error), "failed");
     }
   }
@@ -365,6 +366,7 @@ export class Caller {
     ok: boolean,
     value: unknown,
     outcome: "completed" | "failed" | "cancelled",
+    runMs?: number,
   ): void {
     if (call.state === "settled") return;
     if (call.state === "sent") {
@@ -377,7 +379,7 @@ export class Caller {
     if (call.onAbort !== undefined) {
       call.signal?.removeEventListener("abort", call.onAbort);
     }
-    call.sink(ok, value);
+    call.sink(ok, value, runMs);
     if (this.#waiting.length > 0) this.#scheduleFlush();
     if (this.#pending.size === 0) {
       for (const resolve of this.#idle.splice(0)) resolve();

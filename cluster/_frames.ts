@@ -53,10 +53,22 @@ export interface WireCall {
   args: unknown[];
 }
 
-/** One call's outcome. */
+/** One call's outcome; `ms` is how long it ran on its worker. */
 export type WireResult =
-  | { v: typeof WIRE_VERSION; id: number; ok: true; value: unknown }
-  | { v: typeof WIRE_VERSION; id: number; ok: false; error: SerializedError };
+  | {
+    v: typeof WIRE_VERSION;
+    id: number;
+    ok: true;
+    value: unknown;
+    ms?: number;
+  }
+  | {
+    v: typeof WIRE_VERSION;
+    id: number;
+    ok: false;
+    error: SerializedError;
+    ms?: number;
+  };
 
 /** Serializes one value to a frame's bytes; throws if it cannot be cloned. */
 export function encodeFrame(value: unknown): Uint8Array {

@@ -95,11 +95,18 @@ interface Slot {
   size: number;
 }
 
+/** Aims for about 10 ms of work per chunk, growing at most 4x a step. */
+function adaptChunk(current: number, items: number, runMs: number): number {
+  const perItem = runMs / Math.max(1, items);
+  const target = perItem <= 0 ? 4096 : Math.floor(10 / perItem);
+  return Math.max(1, Math.min(4096, target, current * 4));
+}
+
 /**
  * Streams chunks of a (possibly endless, possibly async) source through the
  * caller, at most `maxInFlight` chunks read and not yet yielded. Without a
- * fixed `chunkSize`, chunks start at one item and double while a chunk's
- * round trip stays under 20 ms (up to 4096), halving above 200 ms.
+ * fixed `chunkSize`, chunks start at one item and adapt to the run time
+ * workers report: about 10 ms of work each, up to 4096 items.
  */
 export async function* clusterImap(
   caller: Caller,

@@ -268,6 +268,7 @@ export class WorkerEngine {
     const controller = new AbortController();
     this.#running.set(key, controller);
     let result: WireResult;
+    const started = performance.now();
     try {
       const options = { signal: controller.signal };
       let value: unknown;
@@ -282,7 +283,8 @@ export class WorkerEngine {
         }
         value = packItems(await this.#pool.map(call.task, items, options));
       }
-      result = { v: WIRE_VERSION, id: call.id, ok: true, value };
+      const ms = performance.now() - started;
+      result = { v: WIRE_VERSION, id: call.id, ok: true, value, ms };
       this.stats.completed++;
     } catch (error) {
       if (controller.signal.aborted) {

@@ -85,7 +85,7 @@ export interface ClusterIMapOptions {
   /**
    * Items per message.
    *
-   * @default {from 1, doubling while chunks come back within 20 ms, up to 4096}
+   * @default {from 1, then about 10 ms of work per chunk, up to 4096 items}
    */
   chunkSize?: number;
   /**
