@@ -149,20 +149,17 @@ export async function* clusterImap(
           value: undefined,
           size: items.length,
         };
-        const sentAt = performance.now();
         slot.call = caller.call(
           task,
           "map",
           [packItems(items)],
-          (ok, value) => {
+          (ok, value, runMs) => {
             open.delete(slot);
             slot.done = true;
             slot.ok = ok;
             slot.value = value;
-            if (ok && config.chunkSize === undefined) {
-              const ms = performance.now() - sentAt;
-              if (ms < 20) chunk = Math.min(4096, chunk * 2);
-              else if (ms > 200) chunk = Math.max(1, chunk >> 1);
+            if (ok && config.chunkSize === undefined && runMs !== undefined) {
+              chunk = adaptChunk(chunk, slot.size, runMs);
             }
             if (!ordered) ready.push(slot);
             wake?.();
