@@ -84,7 +84,16 @@ export interface Call {
   onAbort: (() => void) | undefined;
 }
 
+/** Thrown by `call()` for a chunk over its byte budget: split it. */
+export class ChunkTooLarge extends RangeError {}
+
 const MAX_BATCH = 256;
+/**
+ * Publishes awaiting the server's acknowledgement at once. Calls made while
+ * this many are out wait and go together in the next message: one call per
+ * message when calls are rare, large messages when they are many.
+ */
+const MAX_PUBLISHING = 4;
 
 export class Caller {
   readonly id: string = crypto.randomUUID().replaceAll("-", "");
@@ -101,6 +110,7 @@ export class Caller {
   #waiting = new RingBuffer<Call>();
   #pending = new Map<number, Call>();
   #inFlight = 0;
+  #publishing = 0;
   #nextId = 0;
   #batches = 0;
   #flushQueued = false;
@@ -210,6 +220,7 @@ export class Caller {
    * Queues a call.
    *
    * @throws {TypeError} If an argument cannot be cloned.
+   * @throws {ChunkTooLarge} If it encodes to more than `maxBytes`.
    */
   call(
     task: string,
@@ -217,8 +228,9 @@ export class Caller {
     args: unknown[],
     sink: Sink,
     signal: AbortSignal | undefined,
+    maxBytes?: number,
   ): Call {
-    const id = this.#nextId++;
+    const id = this.#nextId;
     let frame: Uint8Array;
     try {
       frame = encodeFrame({ id, task, kind, args });
@@ -228,6 +240,10 @@ export class Caller {
         { cause: error },
       );
     }
+    if (maxBytes !== undefined && frame.byteLength > maxBytes) {
+      throw new ChunkTooLarge();
+    }
+    this.#nextId++;
     const call: Call = {
       id,
       frame,
@@ -268,8 +284,8 @@ export class Caller {
     const maxPayload = (this.#nc?.info?.max_payload ?? 1 << 20) - 256;
     while (this.#waiting.length > 0) {
       const room = this.config.maxInFlight - this.#inFlight;
-      if (room <= 0) return;
-      const share = Math.ceil(this.#waiting.length / 16);
+      if (room <= 0 || this.#publishing >= MAX_PUBLISHING) return;
+      const share = Math.ceil(this.#waiting.length / MAX_PUBLISHING);
       const limit = Math.min(room, MAX_BATCH, share);
       const calls: Call[] = [];
       let bytes = 0;
@@ -311,7 +327,11 @@ export class Caller {
         call.sentAt = now;
       }
       this.#inFlight += calls.length;
-      void this.#publish(batch);
+      this.#publishing++;
+      void this.#publish(batch).finally(() => {
+        this.#publishing--;
+        if (this.#waiting.length > 0) this.#scheduleFlush();
+      });
     }
   }
 

@@ -13,12 +13,18 @@
 import { RingBuffer } from "../_ring_buffer.ts";
 import { PoolClosedError } from "../errors/pool_closed_error.ts";
 import { packItems, unpackItems } from "./_frames.ts";
-import type { Call, Caller } from "./_caller.ts";
+import { type Call, type Caller, ChunkTooLarge, type Sink } from "./_caller.ts";
 
-/** The default chunk of a `map` over `n` items: 32 chunks, 1 to 8192 items each. */
+/**
+ * The default chunk of a `map` over `n` items: 32 chunks, 1 to 32768 items
+ * each (a chunk over {@linkcode CHUNK_BYTES} is split).
+ */
 export function mapChunk(n: number): number {
-  return Math.max(1, Math.min(8192, Math.ceil(n / 32)));
+  return Math.max(1, Math.min(32768, Math.ceil(n / 32)));
 }
+
+/** The most bytes a `map` chunk of many items takes; larger ones are halved. */
+const CHUNK_BYTES = 512 * 1024;
 
 function unpacked(value: unknown, expected: number): unknown[] {
   const items = unpackItems(value);
@@ -54,26 +60,37 @@ export function clusterMap(
     reject(reason);
   };
   const onAbort = () => fail(signal?.reason);
-  for (let start = 0; start < items.length && !failed; start += chunkSize) {
-    const chunk = items.slice(start, start + chunkSize);
+  const send = (start: number, end: number): void => {
+    const chunk = items.slice(start, end);
+    const sink: Sink = (ok, value) => {
+      if (failed) return;
+      if (!ok) return fail(value);
+      try {
+        const out = unpacked(value, chunk.length);
+        for (let i = 0; i < out.length; i++) results[start + i] = out[i];
+      } catch (error) {
+        return fail(error);
+      }
+      if (--left === 0) {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(results);
+      }
+    };
     try {
-      calls.push(caller.call(task, "map", [packItems(chunk)], (ok, value) => {
-        if (failed) return;
-        if (!ok) return fail(value);
-        try {
-          const out = unpacked(value, chunk.length);
-          for (let i = 0; i < out.length; i++) results[start + i] = out[i];
-        } catch (error) {
-          return fail(error);
-        }
-        if (--left === 0) {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(results);
-        }
-      }, undefined));
+      const budget = chunk.length > 1 ? CHUNK_BYTES : undefined;
+      calls.push(
+        caller.call(task, "map", [packItems(chunk)], sink, undefined, budget),
+      );
     } catch (error) {
-      fail(error);
+      if (!(error instanceof ChunkTooLarge)) return fail(error);
+      const middle = start + (chunk.length >> 1);
+      left++;
+      send(start, middle);
+      if (!failed) send(middle, end);
     }
+  };
+  for (let start = 0; start < items.length && !failed; start += chunkSize) {
+    send(start, Math.min(items.length, start + chunkSize));
   }
   signal?.addEventListener("abort", onAbort, { once: true });
   return promise;

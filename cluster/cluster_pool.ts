@@ -71,9 +71,10 @@ export interface ClusterMapOptions {
   signal?: AbortSignal;
   /**
    * Items per message. Each chunk goes to one worker process, which spreads
-   * it over its threads.
+   * it over its threads. A chunk of many items that takes more than 512 KiB
+   * is split in halves until it fits.
    *
-   * @default {a 32nd of the items, from 1 to 8192}
+   * @default {a 32nd of the items, from 1 to 32768}
    */
   chunkSize?: number;
 }

@@ -41,6 +41,15 @@ Deno.test("ClusterPool over worker processes", async (t) => {
           await Array.fromAsync(pool.imap("square", numbers.slice(0, 3000))),
           await local.map("square", numbers.slice(0, 3000)),
         );
+        // A chunk over the server's message size is split until it fits.
+        const long = Array.from(
+          { length: 10_000 },
+          (_, i) => `${i}`.repeat(40),
+        );
+        assert.deepEqual(
+          await pool.map("label", long, { chunkSize: 10_000 }),
+          await local.map("label", long),
+        );
         const unordered = await Array.fromAsync(
           pool.imapUnordered("label", words),
         );

@@ -13,7 +13,7 @@
  * Flags: `--servers` (comma-separated URLs), `--queue`, `--module` (a path or
  * URL, relative to the working directory), and optionally `--size` (threads,
  * default the number of cores), `--prefetch` (task messages held at once,
- * default twice the size) and `--ack-wait-ms` (the heartbeat deadline,
+ * default four times the size, at least 16) and `--ack-wait-ms` (the heartbeat deadline,
  * default 30000). `SIGTERM` or `SIGINT` drains: the worker stops taking
  * tasks, finishes and acknowledges what it holds, and exits with status 0.
  *
@@ -51,10 +51,11 @@ export interface ClusterWorkerOptions {
   size?: number;
   /**
    * Task messages held at once (running, or waiting for a thread). More than
-   * `size` keeps threads busy between messages; each held message is
-   * heartbeated, so holding many costs nothing in redeliveries.
+   * `size` keeps threads busy between messages and hides the round trips to
+   * the server; each held message is heartbeated, so holding many causes no
+   * redeliveries.
    *
-   * @default {twice the size}
+   * @default {four times the size, at least 16}
    */
   prefetch?: number;
   /**
@@ -301,7 +302,7 @@ export async function serveQueue(
     ? navigator.hardwareConcurrency
     : positiveInteger("size", options.size, false, what);
   const prefetch = options.prefetch === undefined
-    ? size * 2
+    ? Math.max(16, size * 4)
     : positiveInteger("prefetch", options.prefetch, false, what);
   const ackWaitMs = options.ackWaitMs === undefined
     ? 30_000
