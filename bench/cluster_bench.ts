@@ -45,7 +45,11 @@ const cluster = new ClusterPool<Tasks>({ servers: server.url, queue: QUEUE });
 const local = new WorkerPool<Tasks>(TASKS, { size: 2, minSize: 2 });
 const numbers = Array.from({ length: MAP_ITEMS }, (_, i) => i);
 
-type Pool = ClusterPool<Tasks> | WorkerPool<Tasks>;
+/** What the measurements use of either pool. */
+interface Pool {
+  run(task: "square", args: [number]): Promise<unknown>;
+  map(task: "square", items: number[]): Promise<unknown[]>;
+}
 const pools: [string, Pool][] = [["WorkerPool (2 threads)", local], [
   "ClusterPool (2 worker processes)",
   cluster,

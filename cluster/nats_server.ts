@@ -65,9 +65,18 @@ export class NatsServer implements AsyncDisposable {
    * @param command The executable.
    * @param ownsDir Whether `stop()` removes the store.
    *
-   * @example Made by startNatsServer
-   * ```ts ignore
-   * const server = await startNatsServer({ port: 4222 });
+   * @example Describing a server, then starting it
+   * ```ts
+   * import { NatsServer } from "@seed/concurrency/cluster";
+   * import assert from "node:assert/strict";
+   *
+   * const store = await Deno.makeTempDir();
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = listener.addr.port;
+   * listener.close();
+   * await using server = new NatsServer(port, store, "nats-server", true);
+   * await server.start();
+   * assert.equal(server.url, `nats://127.0.0.1:${port}`);
    * ```
    */
   constructor(
