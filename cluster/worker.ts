@@ -15,7 +15,8 @@
  * default the number of cores), `--prefetch` (task messages held at once,
  * default four times the size, at least 16) and `--ack-wait-ms` (the heartbeat deadline,
  * default 30000). `SIGTERM` or `SIGINT` drains: the worker stops taking
- * tasks, finishes and acknowledges what it holds, and exits with status 0.
+ * tasks, finishes and acknowledges what it holds, and exits with status 0; a
+ * second signal ends it at once (what it holds runs again elsewhere).
  *
  * @module
  */
@@ -354,7 +355,9 @@ async function main(args: string[]): Promise<void> {
     throw new TypeError("Cannot serve queue as '--module' is missing");
   }
   const worker = await serveQueue(options);
-  const drain = () => void worker.drain();
+  // The first signal drains; a second one (a task that never ends) terminates.
+  const drain = () =>
+    void (worker.state === "serving" ? worker.drain() : worker.terminate());
   Deno.addSignalListener("SIGTERM", drain);
   Deno.addSignalListener("SIGINT", drain);
   console.log(
