@@ -6,7 +6,7 @@
  * {@linkcode WorkerPool}, from the command line or embedded in a program.
  *
  * ```sh
- * deno run -A jsr:@seed/concurrency/cluster/worker.ts \
+ * deno run -A jsr:@seed/concurrency/cluster/worker \
  *   --servers nats://127.0.0.1:4222 --queue jobs --module ./tasks.ts --size 4
  * ```
  *
