@@ -22,7 +22,7 @@ function publicModules(dir: string): string[] {
     .sort();
 }
 
-for (const dir of ["errors/", "sync/", "channels/"]) {
+for (const dir of ["errors/", "sync/", "channels/", "cluster/"]) {
   Deno.test(`${dir}mod.ts re-exports every public module of ${dir}`, () => {
     const mod = Deno.readTextFileSync(new URL(`${dir}mod.ts`, root));
     for (const name of publicModules(dir)) {
@@ -34,13 +34,21 @@ for (const dir of ["errors/", "sync/", "channels/"]) {
   });
 }
 
+/** Entry points the root module must not import: they have npm dependencies. */
+const OWN_DEPENDENCIES = new Set(["./cluster", "./cluster/worker"]);
+
 Deno.test("every deno.json export exists and the root module re-exports each", async () => {
   const rootMod = Deno.readTextFileSync(new URL("mod.ts", root));
   for (const [entry, path] of Object.entries(config.exports)) {
     const url = new URL(path, root);
     assert.ok(Deno.statSync(url).isFile, `${entry} -> ${path} is missing`);
     await import(url.href);
-    if (entry !== ".") {
+    if (OWN_DEPENDENCIES.has(entry)) {
+      assert.ok(
+        !rootMod.includes(path),
+        `mod.ts must not import ${path}: the core has no runtime dependencies`,
+      );
+    } else if (entry !== ".") {
       assert.ok(
         rootMod.includes(`export * from "${path}";`),
         `mod.ts does not re-export ${path}`,
