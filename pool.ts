@@ -585,10 +585,12 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     ...rest: RunRest<A>
   ): Promise<Awaited<R>>;
   run(
+    this: Unreachable,
     task: string | InlineTask<unknown[], unknown>,
     args?: unknown[],
     options?: RunOptions,
   ): Promise<unknown> {
+    const self = this as unknown as WorkerPool<M>;
     let resolve!: (value: unknown) => void;
     let reject!: (reason: unknown) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -596,7 +598,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
       reject = rej;
     });
     try {
-      this.#start(task, args, options, PROMISE_SINK, { resolve, reject });
+      self.#start(task, args, options, PROMISE_SINK, { resolve, reject });
     } catch (error) {
       reject(error);
     }
@@ -650,6 +652,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     ...rest: RunRest<A>
   ): Future<Awaited<R>>;
   submit(
+    this: Unreachable,
     task: string | InlineTask<unknown[], unknown>,
     args?: unknown[],
     options?: RunOptions,
@@ -657,7 +660,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   ): Future<any> {
     const future = new Future<unknown>();
     try {
-      this.#start(task, args, options, FUTURE_SINK, future);
+      (this as unknown as WorkerPool<M>).#start(
+        task,
+        args,
+        options,
+        FUTURE_SINK,
+        future,
+      );
     } catch (error) {
       settleFuture(future, false, error);
     }
@@ -786,11 +795,12 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     options?: MapOptions<T>,
   ): Promise<Awaited<R>[]>;
   map(
+    this: Unreachable,
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown>,
     options: MapOptions<never> = {},
   ): Promise<unknown[]> {
-    return this.#map("map", task, items, options);
+    return (this as unknown as WorkerPool<M>).#map("map", task, items, options);
   }
 
   /**
@@ -843,11 +853,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     options?: MapOptions<A>,
   ): Promise<Awaited<R>[]>;
   starmap(
+    this: Unreachable,
     task: string | InlineTask<unknown[], unknown>,
     items: Iterable<unknown[]>,
     options: MapOptions<never> = {},
   ): Promise<unknown[]> {
-    return this.#map("starmap", task, items, options);
+    const self = this as unknown as WorkerPool<M>;
+    return self.#map("starmap", task, items, options);
   }
 
   async #map(
@@ -930,11 +942,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     options?: IMapOptions<T>,
   ): AsyncIterableIterator<Awaited<R>>;
   imap(
+    this: Unreachable,
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
     options: IMapOptions<never> = {},
   ): AsyncIterableIterator<unknown> {
-    return this.#imap(task, items, options, true);
+    const self = this as unknown as WorkerPool<M>;
+    return self.#imap(task, items, options, true);
   }
 
   /**
@@ -994,11 +1008,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     options?: IMapOptions<T>,
   ): AsyncIterableIterator<Awaited<R>>;
   imapUnordered(
+    this: Unreachable,
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
     options: IMapOptions<never> = {},
   ): AsyncIterableIterator<unknown> {
-    return this.#imap(task, items, options, false);
+    const self = this as unknown as WorkerPool<M>;
+    return self.#imap(task, items, options, false);
   }
 
   #imap(
@@ -1166,6 +1182,16 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
 }
 
 // ---- sinks: where task outcomes go -----------------------------------------
+
+/**
+ * The `this` of the overloaded methods' implementations, which no caller
+ * has: a call that matches no overload is then reported against the
+ * overloads alone (naming the task and the argument), not also as "the
+ * implementation would have accepted it" (TS2793).
+ */
+interface Unreachable {
+  readonly "@seed/concurrency: an overload's implementation": never;
+}
 
 const PROMISE_SINK: TaskSink = {
   settle(task, ok, value) {
