@@ -8,6 +8,7 @@ import type * as Tasks from "./testdata/tasks.ts";
 import { liveWorkerThreads } from "./_test_threads.ts";
 import { flags, until } from "./_test_atomics.ts";
 import { WorkerChannel } from "./channels/worker_channel.ts";
+import { isolatedTest } from "./testdata/storm_harness.ts";
 
 const TASKS = new URL("./testdata/tasks.ts", import.meta.url);
 
@@ -447,38 +448,44 @@ function threads(): number {
   return Number(/Threads:\s+(\d+)/.exec(status)?.[1]);
 }
 
-Deno.test("after close no worker thread remains", async () => {
-  // Warm up, so that threads the runtime starts once are already there.
-  {
-    await using pool = new WorkerPool({ size: 2 });
-    await pool.map((x: number) => x, [1, 2, 3, 4], { chunkSize: 1 });
-  }
-  const before = threads();
-  const pool = new WorkerPool({ size: 2 });
-  const gate = flags();
-  // Two tasks that each hold a worker until both have started.
-  const hold = (g: Int32Array) => {
-    Atomics.add(g, 0, 1);
-    Atomics.notify(g, 0);
-    while (Atomics.load(g, 0) < 2) Atomics.wait(g, 0, 1, 20);
-    return 1;
-  };
-  const running = [pool.run(hold, [gate]), pool.run(hold, [gate])];
-  await until(gate, 0, 2);
-  assert.equal(pool.stats.workers, 2);
-  assert.equal(await liveWorkerThreads(), 2);
-  assert.deepEqual(await Promise.all(running), [1, 1]);
-  await pool.close();
-  // Every worker's lifeline lock is freed only when its thread has ended.
-  assert.equal(await liveWorkerThreads(), 0);
-  assert.equal(pool.stats.workers, 0);
-  // The OS threads go too (they may take a moment to be reaped after the
-  // runtime inside them has ended).
-  for (let i = 0; i < 500 && threads() > before; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.ok(threads() <= before, `threads: ${threads()}, before: ${before}`);
-});
+// In a process of its own: it counts the process's threads, which other
+// test files running in parallel (warm pools, say) would add to.
+isolatedTest(
+  import.meta.url,
+  "after close no worker thread remains",
+  async () => {
+    // Warm up, so that threads the runtime starts once are already there.
+    {
+      await using pool = new WorkerPool({ size: 2 });
+      await pool.map((x: number) => x, [1, 2, 3, 4], { chunkSize: 1 });
+    }
+    const before = threads();
+    const pool = new WorkerPool({ size: 2 });
+    const gate = flags();
+    // Two tasks that each hold a worker until both have started.
+    const hold = (g: Int32Array) => {
+      Atomics.add(g, 0, 1);
+      Atomics.notify(g, 0);
+      while (Atomics.load(g, 0) < 2) Atomics.wait(g, 0, 1, 20);
+      return 1;
+    };
+    const running = [pool.run(hold, [gate]), pool.run(hold, [gate])];
+    await until(gate, 0, 2);
+    assert.equal(pool.stats.workers, 2);
+    assert.equal(await liveWorkerThreads(), 2);
+    assert.deepEqual(await Promise.all(running), [1, 1]);
+    await pool.close();
+    // Every worker's lifeline lock is freed only when its thread has ended.
+    assert.equal(await liveWorkerThreads(), 0);
+    assert.equal(pool.stats.workers, 0);
+    // The OS threads go too (they may take a moment to be reaped after the
+    // runtime inside them has ended).
+    for (let i = 0; i < 500 && threads() > before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(threads() <= before, `threads: ${threads()}, before: ${before}`);
+  },
+);
 
 Deno.test("maxQueue makes run() wait for room instead of growing the queue", async () => {
   await using pool = taskPool({ size: 1, maxQueue: 2 });

@@ -123,7 +123,10 @@ function adaptChunk(current: number, items: number, runMs: number): number {
  * Streams chunks of a (possibly endless, possibly async) source through the
  * caller, at most `maxInFlight` chunks read and not yet yielded. Without a
  * fixed `chunkSize`, chunks start at one item and adapt to the run time
- * workers report: about 10 ms of work each, up to 4096 items.
+ * workers report: about 10 ms of work each, up to 4096 items. An async
+ * source is read beside the consumer: results already computed are yielded
+ * while the source pauses, a signal interrupts the wait for it, and without
+ * a fixed `chunkSize` each item it gives goes at once.
  */
 export async function* clusterImap(
   caller: Caller,
@@ -132,59 +135,93 @@ export async function* clusterImap(
   config: IMapConfig,
 ): AsyncGenerator<unknown, void, undefined> {
   const { signal, maxInFlight, ordered } = config;
+  const isAsync = typeof (source as AsyncIterableIterator<unknown>)[
+    Symbol.asyncIterator
+  ] === "function";
   let chunk = config.chunkSize ?? 1;
   const order = new RingBuffer<Slot>();
   const ready = new RingBuffer<Slot>();
   const open = new Set<Slot>();
   let exhausted = false;
+  let partial: unknown[] = [];
+  /** A read of an async source under way. */
+  let pulling = false;
+  let sourceFailed: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
   signal?.addEventListener("abort", onAbort, { once: true });
+  const room = () =>
+    (ordered ? order.length : open.size + ready.length) < maxInFlight;
+  const send = (items: unknown[]) => {
+    const slot: Slot = {
+      call: undefined,
+      done: false,
+      ok: true,
+      value: undefined,
+      size: items.length,
+    };
+    slot.call = caller.call(
+      task,
+      "map",
+      [packItems(items)],
+      (ok, value, runMs) => {
+        open.delete(slot);
+        slot.done = true;
+        slot.ok = ok;
+        slot.value = value;
+        if (ok && config.chunkSize === undefined && runMs !== undefined) {
+          chunk = adaptChunk(chunk, slot.size, runMs);
+        }
+        if (!ordered) ready.push(slot);
+        wake?.();
+      },
+      undefined,
+    );
+    if (!slot.done) open.add(slot);
+    if (ordered) order.push(slot);
+  };
+  const pull = () => {
+    pulling = true;
+    Promise.resolve((source as AsyncIterator<unknown>).next()).then(
+      (step) => {
+        pulling = false;
+        if (step.done) exhausted = true;
+        else partial.push(step.value);
+        wake?.();
+      },
+      (error) => {
+        pulling = false;
+        sourceFailed = { error };
+        wake?.();
+      },
+    );
+  };
   try {
     for (;;) {
       signal?.throwIfAborted();
-      while (
-        !exhausted &&
-        (ordered ? order.length : open.size + ready.length) < maxInFlight
-      ) {
-        if (caller.state !== "open" && caller.state !== "connecting") break;
-        const items: unknown[] = [];
-        while (items.length < chunk) {
-          const step = await source.next();
-          if (step.done) {
-            exhausted = true;
-            break;
-          }
-          items.push(step.value);
+      if (sourceFailed !== undefined) throw sourceFailed.error;
+      const accepting = caller.state === "open" ||
+        caller.state === "connecting";
+      if (isAsync) {
+        const full = partial.length >= chunk || config.chunkSize === undefined;
+        if (partial.length > 0 && (full || exhausted) && accepting) {
+          send(partial);
+          partial = [];
         }
-        signal?.throwIfAborted();
-        if (items.length === 0) break;
-        const slot: Slot = {
-          call: undefined,
-          done: false,
-          ok: true,
-          value: undefined,
-          size: items.length,
-        };
-        slot.call = caller.call(
-          task,
-          "map",
-          [packItems(items)],
-          (ok, value, runMs) => {
-            open.delete(slot);
-            slot.done = true;
-            slot.ok = ok;
-            slot.value = value;
-            if (ok && config.chunkSize === undefined && runMs !== undefined) {
-              chunk = adaptChunk(chunk, slot.size, runMs);
+        if (!exhausted && !pulling && room() && accepting) pull();
+      } else {
+        while (!exhausted && room() && accepting) {
+          const items: unknown[] = [];
+          while (items.length < chunk) {
+            const step = (source as Iterator<unknown>).next();
+            if (step.done) {
+              exhausted = true;
+              break;
             }
-            if (!ordered) ready.push(slot);
-            wake?.();
-          },
-          undefined,
-        );
-        if (!slot.done) open.add(slot);
-        if (ordered) order.push(slot);
+            items.push(step.value);
+          }
+          if (items.length > 0) send(items);
+        }
       }
       const next = ordered
         ? (order.peek()?.done ? order.shift() : undefined)
@@ -194,11 +231,13 @@ export async function* clusterImap(
         yield* unpacked(next.value, next.size);
         continue;
       }
-      if (open.size === 0) {
-        if (exhausted) return;
-        throw new PoolClosedError(
-          "Cannot read more items as the pool is closing",
-        );
+      if (open.size === 0 && !pulling) {
+        if (exhausted && partial.length === 0) return;
+        if (!accepting) {
+          throw new PoolClosedError(
+            "Cannot read more items as the pool is closing",
+          );
+        }
       }
       await new Promise<void>((resolve) => wake = resolve);
       wake = undefined;
@@ -211,6 +250,13 @@ export async function* clusterImap(
     for (const slot of open) {
       if (slot.call !== undefined) caller.cancel(slot.call, reason);
     }
-    if (!exhausted) await source.return?.();
+    if (!exhausted) {
+      // Not awaited: an async source may be inside a next() that never ends.
+      try {
+        Promise.resolve(source.return?.()).catch(() => {});
+      } catch {
+        // The source's own problem.
+      }
+    }
   }
 }

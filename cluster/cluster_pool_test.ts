@@ -64,6 +64,49 @@ Deno.test("ClusterPool over worker processes", async (t) => {
     });
 
     await t.step(
+      "imap over a paused async source yields what is computed, and its signal interrupts the wait",
+      async () => {
+        const worker = await startWorker(server.url, "paused", { dir });
+        try {
+          await using pool = new ClusterPool<Tasks>({
+            servers: server.url,
+            queue: "paused",
+          });
+          let release!: () => void;
+          const gate = new Promise<void>((resolve) => release = resolve);
+          async function* source() {
+            yield 1;
+            yield 2;
+            await gate;
+            yield 3;
+          }
+          const results = pool.imap("square", source());
+          assert.equal((await results.next()).value, 1);
+          // The source waits at the gate; 2's result comes anyway.
+          assert.equal((await results.next()).value, 4);
+          release();
+          assert.equal((await results.next()).value, 9);
+          assert.equal((await results.next()).done, true);
+
+          const controller = new AbortController();
+          async function* stuck() {
+            yield 5;
+            await new Promise(() => {});
+          }
+          const stalled = pool.imap("square", stuck(), {
+            signal: controller.signal,
+          });
+          assert.equal((await stalled.next()).value, 25);
+          const waiting = stalled.next();
+          controller.abort(new Error("stop waiting"));
+          await assert.rejects(waiting, /stop waiting/);
+        } finally {
+          await worker.stop();
+        }
+      },
+    );
+
+    await t.step(
       "a crash inside a remote task rejects with WorkerCrashedError and its worker keeps serving",
       async () => {
         const worker = await startWorker(server.url, "crash", { dir });
