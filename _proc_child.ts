@@ -16,7 +16,11 @@
  *   the parent process ends, however it ends (even by SIGKILL), the child
  *   reads end-of-file and exits with code 0. The parent ending the channel
  *   on purpose is the same graceful stop. A child busy in a synchronous loop
- *   reads nothing until the loop ends: see `docs/process_mode.md`.
+ *   reads nothing until the loop ends, so a watchdog thread (a `data:`
+ *   Worker, which needs no read permission) checks `Deno.ppid` every 100 ms
+ *   and, once the child has been handed to another parent, kills the
+ *   process with `Deno.kill(Deno.pid, "SIGKILL")` (Deno 2.9.6 needs no
+ *   permission to signal its own process).
  *
  * Invariants: LIVE is the first message and READY or LOAD_ERROR the second;
  * nothing but PONG, RESULT and FATAL follows READY; FATAL is the last.
@@ -151,6 +155,17 @@ globalThis.addEventListener("error", (event) => {
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   void lastWords([FATAL, serializeError(event.reason)], 1);
+});
+
+/** How often the watchdog looks for a new parent, in ms. */
+const WATCHDOG_MS = 100;
+const watchdog = `const parent = ${Deno.ppid};
+setInterval(() => {
+  if (Deno.ppid !== parent) Deno.kill(Deno.pid, "SIGKILL");
+}, ${WATCHDOG_MS});`;
+new Worker(`data:text/javascript,${encodeURIComponent(watchdog)}`, {
+  type: "module",
+  name: "process worker watchdog",
 });
 
 writer.send([LIVE, Deno.pid]);

@@ -237,7 +237,7 @@ async function allEnd(pids: number[], limitMs: number): Promise<boolean> {
 
 Deno.test({
   name:
-    "Process workers exit by themselves when their parent is killed with SIGKILL",
+    "Process workers exit by themselves when their parent is killed with SIGKILL, even one spinning",
   ignore: Deno.build.os !== "linux",
   async fn() {
     const parent = new Deno.Command(Deno.execPath(), {
