@@ -1,0 +1,181 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: the entry of a process worker, run by the pool as
+ * `deno run <flags> _proc_child.ts` (or through a generated entry that
+ * imports this module and then the task module, see `startChild`). It:
+ *
+ * - opens the channel on fd 3 (see `_proc_protocol.ts`) and sends LIVE;
+ * - on INIT, loads the task module (a dynamic import of the URL INIT gives,
+ *   or the module the generated entry imported statically) and sends READY,
+ *   or LOAD_ERROR and exits;
+ * - reports an uncaught error or an unhandled rejection as FATAL, writes it
+ *   out, then exits with code 1 (its exit code and signal reach the parent
+ *   through the process's status in any case);
+ * - **exits when the parent goes**: the channel is a socket pair, so when
+ *   the parent process ends, however it ends (even by SIGKILL), the child
+ *   reads end-of-file and exits with code 0. The parent ending the channel
+ *   on purpose is the same graceful stop. A child busy in a synchronous loop
+ *   reads nothing until the loop ends, so a watchdog thread (a `data:`
+ *   Worker, which needs no read permission) checks `Deno.ppid` every 100 ms
+ *   and, once the child has been handed to another parent, kills the
+ *   process with `Deno.kill(Deno.pid, "SIGKILL")` (Deno 2.9.6 needs no
+ *   permission to signal its own process).
+ *
+ * Invariants: LIVE is the first message and READY or LOAD_ERROR the second;
+ * nothing but PONG, RESULT and FATAL follows READY; FATAL is the last.
+ *
+ * @module
+ */
+
+import { Socket } from "node:net";
+import { FrameDecoder, FrameError, FrameWriter } from "./_proc_frame.ts";
+import {
+  CALL,
+  CHANNEL_FD,
+  ERROR,
+  FATAL,
+  INIT,
+  LIVE,
+  LOAD_ERROR,
+  OK,
+  PING,
+  PONG,
+  READY,
+  RESULT,
+} from "./_proc_protocol.ts";
+import { serializeError } from "./errors/serialize_error.ts";
+
+type ChildState = "starting" | "loading" | "ready" | "dying";
+
+/** How long the last words (FATAL, LOAD_ERROR) may take to write, in ms. */
+const LAST_WORDS_MS = 2000;
+
+const exit = Deno.exit;
+let state: ChildState = "starting";
+let module: Record<string, unknown> | undefined;
+let resolveStatic: (module: Record<string, unknown>) => void = () => {};
+const staticModule = new Promise<Record<string, unknown>>((resolve) => {
+  resolveStatic = resolve;
+});
+
+const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+const writer = new FrameWriter(
+  (bytes) =>
+    new Promise<void>((resolve, reject) =>
+      socket.write(bytes, (error) => error ? reject(error) : resolve())
+    ),
+  {
+    onUnsendable(message, error) {
+      // A result that cannot be cloned fails its own call.
+      const m = message as unknown[];
+      if (m[0] === RESULT && m[2] === OK) {
+        writer.send([RESULT, m[1], ERROR, serializeError(error)]);
+      }
+    },
+  },
+);
+const decoder = new FrameDecoder();
+
+/** Writes `message` out (best effort), then ends the process. */
+async function lastWords(message: unknown[], code: number): Promise<never> {
+  state = "dying";
+  writer.send(message);
+  const timer = setTimeout(() => exit(code), LAST_WORDS_MS);
+  try {
+    await writer.flush();
+  } catch {
+    // The parent is gone: nobody to tell.
+  }
+  clearTimeout(timer);
+  return exit(code);
+}
+
+async function init(moduleUrl: unknown, staticEntry: unknown): Promise<void> {
+  state = "loading";
+  try {
+    if (staticEntry === true) module = await staticModule;
+    else if (typeof moduleUrl === "string") module = await import(moduleUrl);
+  } catch (error) {
+    await lastWords([LOAD_ERROR, serializeError(error)], 1);
+  }
+  state = "ready";
+  writer.send([READY]);
+}
+
+async function call(id: number, name: unknown, args: unknown): Promise<void> {
+  try {
+    const fn = module?.[String(name)];
+    if (typeof fn !== "function") {
+      throw new TypeError(`The task module has no function ${String(name)}`);
+    }
+    const value = await fn(...(Array.isArray(args) ? args : []));
+    writer.send([RESULT, id, OK, value]);
+  } catch (error) {
+    writer.send([RESULT, id, ERROR, serializeError(error)]);
+  }
+}
+
+function receive(message: unknown): void {
+  if (!Array.isArray(message) || state === "dying") return;
+  switch (message[0]) {
+    case INIT:
+      if (state === "starting") void init(message[1], message[2]);
+      return;
+    case PING:
+      writer.send([PONG, message[1]]);
+      return;
+    case CALL:
+      if (state === "ready") void call(message[1], message[2], message[3]);
+      return;
+  }
+}
+
+const inbox: unknown[] = [];
+socket.on("data", (chunk: Uint8Array) => {
+  try {
+    decoder.push(chunk, inbox);
+  } catch (error) {
+    // The parent broke the format: nothing it sends can be trusted now.
+    const text = error instanceof FrameError ? error.message : String(error);
+    console.error(`Process worker ${Deno.pid}: ${text}`);
+    exit(70);
+  }
+  for (let i = 0; i < inbox.length; i++) receive(inbox[i]);
+  inbox.length = 0;
+});
+// End-of-file: the parent stopped this worker or died. Either way, go.
+socket.on("end", () => exit(0));
+socket.on("error", () => exit(0));
+
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  void lastWords([FATAL, serializeError(event.error ?? event.message)], 1);
+});
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  void lastWords([FATAL, serializeError(event.reason)], 1);
+});
+
+/** How often the watchdog looks for a new parent, in ms. */
+const WATCHDOG_MS = 100;
+const watchdog = `const parent = ${Deno.ppid};
+setInterval(() => {
+  if (Deno.ppid !== parent) Deno.kill(Deno.pid, "SIGKILL");
+}, ${WATCHDOG_MS});`;
+new Worker(`data:text/javascript,${encodeURIComponent(watchdog)}`, {
+  type: "module",
+  name: "process worker watchdog",
+});
+
+writer.send([LIVE, Deno.pid]);
+
+/**
+ * Hands over the task module that a generated entry imported statically
+ * (a sandboxed child cannot import local modules dynamically without read
+ * permission; static imports need none). The entry imports this module
+ * first, so the channel is open before task code runs.
+ */
+export function startChild(taskModule: Record<string, unknown>): void {
+  resolveStatic(taskModule);
+}

@@ -1,0 +1,98 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: the messages between the pool and a process worker (a child
+ * `deno` process), carried as frames (`_proc_frame.ts`) over the child's
+ * file descriptor 3, a Unix socket pair that `node:child_process` sets up.
+ * The child's stdin is /dev/null and its stdout and stderr are the
+ * parent's, so task code prints as it does in a thread and cannot read or
+ * break the channel through its standard streams.
+ *
+ * Messages are arrays whose first element is the type; the types shared
+ * with thread workers keep their numbers from `_protocol.ts`.
+ *
+ * ```text
+ * parent -> child:
+ *   [INIT, moduleUrl | null, staticEntry]   the first message, exactly once
+ *   [PING, token]                            answered by PONG at once
+ *   [CALL, id, exportName, args]             provisional (below)
+ * child -> parent:
+ *   [LIVE, pid]                 the bootstrap runs and the channel works
+ *   [READY]                     its task module is loaded
+ *   [LOAD_ERROR, SerializedError]
+ *   [FATAL, SerializedError]    it is about to die (an uncaught error or an
+ *                               unhandled rejection), sent before it exits
+ *   [PONG, token]
+ *   [RESULT, id, OK | ERROR, value | SerializedError]   provisional
+ * ```
+ *
+ * `CALL` and `RESULT` run one export of the task module at a time. They stand
+ * in for the pool's task protocol (TASKS, claims, revokes, results), which
+ * `docs/process_mode.md` designs, so that the transport can be tested and
+ * measured before the scheduler uses it.
+ *
+ * **Trust.** As with threads, what a child sends is untrusted: the parent
+ * checks each message's shape ({@linkcode checkChildMessage}); a message
+ * that breaks the protocol, or a frame that breaks the format, is a crashed
+ * worker. Task code runs in the child's process and can reach fd 3 itself,
+ * so it could forge messages: the same trust as task code in a thread,
+ * which shares its realm with the worker's bootstrap.
+ *
+ * @module
+ */
+
+import { FATAL, INIT, LIVE, LOAD_ERROR, READY } from "./_protocol.ts";
+
+export {
+  ERROR,
+  FATAL,
+  INIT,
+  LIVE,
+  LOAD_ERROR,
+  OK,
+  READY,
+} from "./_protocol.ts";
+
+export const PING = 20;
+export const CALL = 21;
+export const PONG = 30;
+export const RESULT = 31;
+
+/** The file descriptor of the channel in the child. */
+export const CHANNEL_FD = 3;
+
+/**
+ * Checks the shape of a message from a child.
+ *
+ * @returns A description of what is wrong, or `undefined` if it is right.
+ */
+export function checkChildMessage(data: unknown): string | undefined {
+  if (!Array.isArray(data) || data.length === 0) return "a malformed message";
+  switch (data[0]) {
+    case LIVE:
+      return data.length === 2 && Number.isInteger(data[1])
+        ? undefined
+        : "a malformed LIVE";
+    case READY:
+      return data.length === 1 ? undefined : "a malformed READY";
+    case LOAD_ERROR:
+    case FATAL:
+      return data.length === 2 ? undefined : "a malformed error report";
+    case PONG:
+      return data.length === 2 ? undefined : "a malformed PONG";
+    case RESULT:
+      return data.length === 4 && Number.isInteger(data[1])
+        ? undefined
+        : "a malformed RESULT";
+    default:
+      return "a message of unknown type";
+  }
+}
+
+/** The INIT message. */
+export function initMessage(
+  moduleUrl: string | null,
+  staticEntry: boolean,
+): unknown[] {
+  return [INIT, moduleUrl, staticEntry];
+}
