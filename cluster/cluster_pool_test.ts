@@ -74,12 +74,12 @@ Deno.test("ClusterPool over worker processes", async (t) => {
           });
           let release!: () => void;
           const gate = new Promise<void>((resolve) => release = resolve);
-          async function* source() {
+          const source = async function* () {
             yield 1;
             yield 2;
             await gate;
             yield 3;
-          }
+          };
           const results = pool.imap("square", source());
           assert.equal((await results.next()).value, 1);
           // The source waits at the gate; 2's result comes anyway.
@@ -89,10 +89,10 @@ Deno.test("ClusterPool over worker processes", async (t) => {
           assert.equal((await results.next()).done, true);
 
           const controller = new AbortController();
-          async function* stuck() {
+          const stuck = async function* () {
             yield 5;
             await new Promise(() => {});
-          }
+          };
           const stalled = pool.imap("square", stuck(), {
             signal: controller.signal,
           });
