@@ -26,20 +26,12 @@
  * @module
  */
 
+import { PERMISSION_NAMES, type PermissionName } from "./_sandbox.ts";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
-const NAMES = [
-  "env",
-  "ffi",
-  "import",
-  "net",
-  "read",
-  "run",
-  "sys",
-  "write",
-] as const;
-type Name = typeof NAMES[number];
+const NAMES = PERMISSION_NAMES;
+type Name = PermissionName;
 
 /** Where the config flags of a child come from. */
 export interface ConfigChoice {

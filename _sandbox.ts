@@ -56,7 +56,8 @@
 import { isWorkerThread } from "./_env.ts";
 import { describe } from "./errors/_describe.ts";
 
-const NAMES = [
+/** The names of Deno's permissions, as `Deno.PermissionOptions` keys. */
+export const PERMISSION_NAMES = [
   "env",
   "ffi",
   "import",
@@ -66,7 +67,10 @@ const NAMES = [
   "sys",
   "write",
 ] as const;
-type Name = typeof NAMES[number];
+const NAMES = PERMISSION_NAMES;
+/** A permission's name. */
+export type PermissionName = typeof PERMISSION_NAMES[number];
+type Name = PermissionName;
 type Value = "inherit" | boolean | Array<string | URL>;
 
 /** What a list of each permission holds, plural and singular. */
