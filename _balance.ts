@@ -172,3 +172,32 @@ export function shouldSpawn(inputs: SpawnInputs): boolean {
   return inputs.avgRunMs > 0 &&
     pending * inputs.avgRunMs / live > inputs.spawnCostMs;
 }
+
+/** How long every worker must wait on a channel before a stall is told. */
+export const STALL_MS = 1000;
+
+/**
+ * Whether the pool seems stuck on tasks that talk over channels: tasks
+ * wait for a worker, no more workers can start, and every worker has gone
+ * `STALL_MS` without an answer while a task of its waits in a channel
+ * operation (see `_task_waiting.ts`), most likely for a task that cannot
+ * start.
+ */
+export function stalledOnChannels(
+  workers: readonly WorkerHandle[],
+  size: number,
+  queued: number,
+  now: number,
+): boolean {
+  if (queued === 0) return false;
+  let ready = 0;
+  for (const worker of workers) {
+    if (worker.state === "starting") return false;
+    if (worker.state !== "ready") continue;
+    ready++;
+    if (
+      worker.control.waiting() <= 0 || now - worker.lastProgressAt < STALL_MS
+    ) return false;
+  }
+  return ready >= size;
+}

@@ -56,7 +56,7 @@
  * @module
  */
 
-const { load, store, compareExchange } = Atomics;
+const { add, load, store, compareExchange } = Atomics;
 
 /** Slots per worker: the most tasks a worker holds at once, plus one. */
 export const SLOTS = 4096;
@@ -94,7 +94,9 @@ const FAST_ID = 0;
 const FAST_FN = 1;
 const HEAD = 2;
 const TAIL = 3;
-const HEADER = 4;
+/** Channel operations the worker's tasks are waiting in (`_task_waiting.ts`). */
+const WAITING = 4;
+const HEADER = 6; // even: see INT32S
 const RING_SEQ = HEADER + SLOTS;
 const RING_KIND = RING_SEQ + RING;
 const INT32S = RING_KIND + RING; // a multiple of 2: Float64 cells follow
@@ -151,6 +153,16 @@ export class ControlBlock {
 
   get buffer(): SharedArrayBuffer {
     return this.cells.buffer as SharedArrayBuffer;
+  }
+
+  /** Worker: a channel operation of a task starts (+1) or ends (-1) waiting. */
+  addWaiting(delta: number): void {
+    add(this.cells, WAITING, delta);
+  }
+
+  /** Main: how many channel operations the worker's tasks wait in. */
+  waiting(): number {
+    return load(this.cells, WAITING);
   }
 
   /** The state of task `seq`, or `undefined` if its slot moved on. */

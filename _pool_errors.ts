@@ -61,6 +61,15 @@ export function graceError(graceMs: number): Error {
   );
 }
 
+/** What the pool says, once, when it seems stuck on channel waits. */
+export function stallWarning(
+  name: string,
+  size: number,
+  queued: number,
+): string {
+  return `${name}: every worker (size ${size}) has waited over a second in a channel operation (WorkerChannel, pipe) while ${queued} task(s) wait for a worker. Tasks that talk over a channel must all be running at once: if they wait for the queued ones, the pool is stuck. Give the pool a size of at least the number of such tasks.`;
+}
+
 /** Why a worker that broke the protocol was retired. */
 export function protocolError(what: string): Error {
   return new Error(

@@ -46,8 +46,15 @@ import {
   loadError,
   lostTransferError,
   protocolError,
+  stallWarning,
 } from "./_pool_errors.ts";
-import { behindLongMs, holdLimit, mayMove, planSteal } from "./_balance.ts";
+import {
+  behindLongMs,
+  holdLimit,
+  mayMove,
+  planSteal,
+  stalledOnChannels,
+} from "./_balance.ts";
 import { DONE } from "./_control.ts";
 import { type SendFailure, sendTasks, weightOf } from "./_dispatch.ts";
 import type { FnTable } from "./_fn_table.ts";
@@ -94,6 +101,8 @@ export class Scheduler implements WorkerHost {
   /** Called on every change while the pool is closing or has closed. */
   /** What close(), terminate() and warm() wait for. */
   readonly #conditions = new Conditions();
+  /** Whether the stall on channel waits was told (once per pool). */
+  #stallTold = false;
   /** Calls of `warm()` still waiting. */
   #warmWaiters = 0;
   readonly #closingListeners = new Set<() => void>();
@@ -389,6 +398,16 @@ export class Scheduler implements WorkerHost {
         if (worker.heldCount > 0) this.onMessage(worker, RING_CHECK);
       }
       this.#pump();
+      const { size, spec } = this.config;
+      const now = performance.now();
+      const queued = this.#queue.length;
+      if (
+        !this.#stallTold &&
+        stalledOnChannels(this.#workers.list, size, queued, now)
+      ) {
+        this.#stallTold = true;
+        console.warn(stallWarning(spec.name, size, queued));
+      }
     }, Math.max(1, Math.min(this.#workers.spawnCostMs, 20)));
   }
 

@@ -27,6 +27,7 @@ import {
   READY,
   TASKS,
 } from "./_protocol.ts";
+import { TASK_WAITING } from "./_task_waiting.ts";
 import { FnRegistry } from "./_worker_fns.ts";
 import { Runner } from "./_worker_run.ts";
 import {
@@ -113,6 +114,8 @@ async function init(message: unknown[]): Promise<void> {
   const active = new Runner(control, send, fns);
   (globalThis as Record<symbol, unknown>)[CURRENT_TASK] = () =>
     active.active ? active.context : undefined;
+  (globalThis as Record<symbol, unknown>)[TASK_WAITING] = (delta: number) =>
+    control.addWaiting(delta);
   // Held until this thread ends: the pool learns of any death when it is
   // freed.
   await holdLifeline(message[3] as string);

@@ -1,6 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 import { isWorkerThread } from "../_env.ts";
+import { taskWaiting } from "../_task_waiting.ts";
 import { holdLifeline, newLifelineName, watchLifeline } from "../_lifeline.ts";
 import { List } from "../_list.ts";
 import { RingBuffer } from "../_ring_buffer.ts";
@@ -372,6 +373,10 @@ export class PipeEnd<TSend, TReceive = TSend>
    *   is sent.
    */
   send(value: TSend, options?: ChannelSendOptions): Promise<void> {
+    return taskWaiting(this.#send(value, options));
+  }
+
+  #send(value: TSend, options?: ChannelSendOptions): Promise<void> {
     if (this.#state === "moved") return Promise.reject(movedError("send on"));
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) {
@@ -432,6 +437,10 @@ export class PipeEnd<TSend, TReceive = TSend>
    *   arrives.
    */
   receive(options?: ChannelReceiveOptions): Promise<TReceive> {
+    return taskWaiting(this.#receive(options));
+  }
+
+  #receive(options?: ChannelReceiveOptions): Promise<TReceive> {
     if (this.#state === "moved") {
       return Promise.reject(movedError("receive from"));
     }

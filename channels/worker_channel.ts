@@ -8,6 +8,7 @@ import type {
   ChannelSendOptions,
 } from "./channel.ts";
 import { isWorkerThread } from "../_env.ts";
+import { taskWaiting } from "../_task_waiting.ts";
 import { holdLifeline } from "../_lifeline.ts";
 import { ReceiveIterator } from "./_port_helpers.ts";
 import { OwnerCore } from "./_worker_channel_owner.ts";
@@ -101,9 +102,11 @@ const forget = new FinalizationRegistry<string>((id) => {
  * `size: 1`, a producer and a consumer task deadlock: the producer fills the
  * channel and waits for a receiver, while the consumer waits in the pool's
  * queue behind the producer (`pool.stats.queued` counts it) and never starts.
- * The pool does not detect this and says nothing; nothing moves until a
- * side on another thread (here the main thread) receives or closes the
- * channel, or the producer's send is aborted. Either give the pool a worker
+ * When every worker has waited over a second in a channel operation while
+ * tasks wait for a worker, the pool says so once with `console.warn`,
+ * naming its size; nothing moves until a side on another thread (here the
+ * main thread) receives or closes the channel, or the producer's send is
+ * aborted. Either give the pool a worker
  * per task that must run at once (`size: 2` in the first example below) or
  * keep one side on the main thread (the second example). Within that size, a
  * task that receives a channel goes only to an idle worker (what it
@@ -327,7 +330,7 @@ export class WorkerChannel<T>
    *   is taken.
    */
   send(value: T, options?: ChannelSendOptions): Promise<void> {
-    return this.#core.send(value, options?.signal);
+    return taskWaiting(this.#core.send(value, options?.signal));
   }
 
   /**
@@ -375,7 +378,7 @@ export class WorkerChannel<T>
    *   arrives.
    */
   receive(options?: ChannelReceiveOptions): Promise<T> {
-    return this.#core.receive(options?.signal);
+    return taskWaiting(this.#core.receive(options?.signal));
   }
 
   /**
@@ -435,7 +438,9 @@ export class WorkerChannel<T>
    *   was closed with a reason (the error's `cause`).
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return new ReceiveIterator((signal) => this.#core.receive(signal));
+    return new ReceiveIterator((signal) =>
+      taskWaiting(this.#core.receive(signal))
+    );
   }
 
   /**
