@@ -10,7 +10,11 @@
 import { assertSandboxSupported, parsePermissions } from "./_sandbox.ts";
 import type { SchedulerConfig } from "./_scheduler.ts";
 import { describe } from "./errors/_describe.ts";
-import type { IMapOptions, MapOptions, WorkerPoolOptions } from "./pool.ts";
+import type {
+  WorkerPoolIMapOptions,
+  WorkerPoolMapOptions,
+  WorkerPoolOptions,
+} from "./pool.ts";
 import { labelOf } from "./_fn_table.ts";
 import type { IMapConfig } from "./_imap.ts";
 import type { MapConfig, MapProgress } from "./_map.ts";
@@ -222,7 +226,7 @@ export function parseMapArguments(
   label: "map" | "starmap",
   task: unknown,
   items: Iterable<unknown>,
-  options: MapOptions<never>,
+  options: WorkerPoolMapOptions<never>,
 ): { array: unknown[]; config: MapConfig } {
   if (
     items === null || items === undefined ||
@@ -271,7 +275,7 @@ export function parseIMapArguments(
   label: "imap" | "imapUnordered",
   task: unknown,
   items: Iterable<unknown> | AsyncIterable<unknown>,
-  options: IMapOptions<never>,
+  options: WorkerPoolIMapOptions<never>,
   size: number,
 ): {
   source: Iterator<unknown> | AsyncIterator<unknown>;

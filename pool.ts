@@ -162,7 +162,7 @@ export interface WorkerPoolOptions {
 }
 
 /** Options for one call of {@linkcode WorkerPool.run} or {@linkcode WorkerPool.submit}. */
-export interface RunOptions {
+export interface WorkerPoolRunOptions {
   /**
    * Cancels the task: a queued task is removed; a running task sees the abort
    * (see {@linkcode TaskContext}) and gets `abortGraceMs` to stop. The call
@@ -182,7 +182,7 @@ export interface RunOptions {
  *
  * @typeParam T The item type.
  */
-export interface MapOptions<T = unknown> {
+export interface WorkerPoolMapOptions<T = unknown> {
   /** Cancels every item still queued or running; `map` rejects with `signal.reason`. */
   signal?: AbortSignal;
   /**
@@ -220,12 +220,12 @@ export interface MapOptions<T = unknown> {
  *
  * @typeParam T The item type.
  */
-export interface IMapOptions<T = unknown> {
+export interface WorkerPoolIMapOptions<T = unknown> {
   /** Cancels the items in flight; the iteration throws `signal.reason`. */
   signal?: AbortSignal;
   /**
    * What each item moves to the worker instead of copying, as for
-   * {@linkcode MapOptions.transfer}.
+   * {@linkcode WorkerPoolMapOptions.transfer}.
    *
    * @default {nothing moves}
    */
@@ -252,6 +252,52 @@ export interface IMapOptions<T = unknown> {
    */
   maxInFlight?: number;
 }
+
+/** Options for {@linkcode WorkerPool.ready}. */
+export interface WorkerPoolReadyOptions {
+  /**
+   * Bounds the wait: `ready()` rejects with `signal.reason` if it aborts
+   * first (the workers go on starting).
+   *
+   * @default {no bound}
+   */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode WorkerPool.close}. */
+export interface WorkerPoolCloseOptions {
+  /**
+   * Bounds the wait: if it aborts first, the pool is terminated and
+   * `close()` rejects with `signal.reason`.
+   *
+   * @default {no bound}
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * The former name of {@linkcode WorkerPoolRunOptions}.
+ *
+ * @deprecated Use {@linkcode WorkerPoolRunOptions}: options types are named
+ * after their class and method across the library.
+ */
+export type RunOptions = WorkerPoolRunOptions;
+
+/**
+ * The former name of {@linkcode WorkerPoolMapOptions}.
+ *
+ * @typeParam T The item type.
+ * @deprecated Use {@linkcode WorkerPoolMapOptions}.
+ */
+export type MapOptions<T = unknown> = WorkerPoolMapOptions<T>;
+
+/**
+ * The former name of {@linkcode WorkerPoolIMapOptions}.
+ *
+ * @typeParam T The item type.
+ * @deprecated Use {@linkcode WorkerPoolIMapOptions}.
+ */
+export type IMapOptions<T = unknown> = WorkerPoolIMapOptions<T>;
 
 /** A module's exported functions, as a pool's task module offers them. */
 // deno-lint-ignore no-explicit-any
@@ -304,8 +350,8 @@ export type InlineTask<A extends unknown[], R> = (
 
 /** The rest parameters of `run`/`submit`: `args` may be left out when the task takes none. */
 export type RunRest<A extends unknown[]> = [] extends A
-  ? [args?: A, options?: RunOptions]
-  : [args: A, options?: RunOptions];
+  ? [args?: A, options?: WorkerPoolRunOptions]
+  : [args: A, options?: WorkerPoolRunOptions];
 
 /**
  * A pool of workers that runs tasks in parallel, with futures, streaming map,
@@ -530,7 +576,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * @typeParam K The task's name in the task module.
    * @param task The name of a function the task module exports.
    * @param rest The task's arguments as an array (checked against the
-   * function's parameters), then {@linkcode RunOptions}.
+   * function's parameters), then {@linkcode WorkerPoolRunOptions}.
    * @returns The task's result.
    * @throws {PoolClosedError} If the pool is closed or closing.
    * @throws {TypeError} If the task name is unknown (the error lists the
@@ -560,7 +606,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * @typeParam R The function's return type.
    * @param task A self-contained function (see {@linkcode InlineTask}).
    * @param rest The function's arguments as an array, then
-   * {@linkcode RunOptions}.
+   * {@linkcode WorkerPoolRunOptions}.
    * @returns The function's (awaited) result.
    * @throws {PoolClosedError} If the pool is closed or closing.
    * @throws {ReferenceError} If the function uses a variable from its
@@ -588,7 +634,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     this: Unreachable,
     task: string | InlineTask<unknown[], unknown>,
     args?: unknown[],
-    options?: RunOptions,
+    options?: WorkerPoolRunOptions,
   ): Promise<unknown> {
     const self = this as unknown as WorkerPool<M>;
     let resolve!: (value: unknown) => void;
@@ -612,7 +658,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    *
    * @typeParam K The task's name in the task module.
    * @param task The name of a function the task module exports.
-   * @param rest The task's arguments, then {@linkcode RunOptions}.
+   * @param rest The task's arguments, then {@linkcode WorkerPoolRunOptions}.
    * @returns A future of the task's result; it rejects as `run` would.
    *
    * @example Submitting a named task
@@ -631,7 +677,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * @typeParam A The function's parameter types.
    * @typeParam R The function's return type.
    * @param task A self-contained function (see {@linkcode InlineTask}).
-   * @param rest The function's arguments, then {@linkcode RunOptions}.
+   * @param rest The function's arguments, then {@linkcode WorkerPoolRunOptions}.
    * @returns A future of the function's result; it rejects as `run` would.
    *
    * @example Submitting, then waiting on all
@@ -655,7 +701,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     this: Unreachable,
     task: string | InlineTask<unknown[], unknown>,
     args?: unknown[],
-    options?: RunOptions,
+    options?: WorkerPoolRunOptions,
     // deno-lint-ignore no-explicit-any
   ): Future<any> {
     const future = new Future<unknown>();
@@ -687,7 +733,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   #start(
     task: string | InlineTask<unknown[], unknown>,
     args: unknown[] | undefined,
-    options: RunOptions | undefined,
+    options: WorkerPoolRunOptions | undefined,
     sink: TaskSink,
     tag: unknown,
   ): void {
@@ -732,7 +778,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   /**
    * Runs a task on every item, in parallel, and resolves to the results in
    * input order, like Python's `Pool.map`. Items are sent in chunks (see
-   * {@linkcode MapOptions.chunkSize}). If any item fails, `map` rejects
+   * {@linkcode WorkerPoolMapOptions.chunkSize}). If any item fails, `map` rejects
    * with the error of the first chunk to fail (in completion order, as
    * Python's does), and the chunks still queued are cancelled.
    *
@@ -767,7 +813,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   map<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]>,
-    options?: MapOptions<TaskArgs<M, K>[0]>,
+    options?: WorkerPoolMapOptions<TaskArgs<M, K>[0]>,
   ): Promise<TaskResult<M, K>[]>;
   /**
    * Runs an inline function on every item and resolves to the results in
@@ -792,13 +838,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   map<T, R>(
     task: InlineTask<[item: T], R>,
     items: Iterable<T>,
-    options?: MapOptions<T>,
+    options?: WorkerPoolMapOptions<T>,
   ): Promise<Awaited<R>[]>;
   map(
     this: Unreachable,
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown>,
-    options: MapOptions<never> = {},
+    options: WorkerPoolMapOptions<never> = {},
   ): Promise<unknown[]> {
     return (this as unknown as WorkerPool<M>).#map("map", task, items, options);
   }
@@ -821,7 +867,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   starmap<K extends TaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>>,
-    options?: MapOptions<TaskArgs<M, K>>,
+    options?: WorkerPoolMapOptions<TaskArgs<M, K>>,
   ): Promise<TaskResult<M, K>[]>;
   /**
    * Runs an inline function on every list of arguments, spread, and
@@ -850,13 +896,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   starmap<A extends unknown[], R>(
     task: InlineTask<A, R>,
     items: Iterable<A>,
-    options?: MapOptions<A>,
+    options?: WorkerPoolMapOptions<A>,
   ): Promise<Awaited<R>[]>;
   starmap(
     this: Unreachable,
     task: string | InlineTask<unknown[], unknown>,
     items: Iterable<unknown[]>,
-    options: MapOptions<never> = {},
+    options: WorkerPoolMapOptions<never> = {},
   ): Promise<unknown[]> {
     const self = this as unknown as WorkerPool<M>;
     return self.#map("starmap", task, items, options);
@@ -866,7 +912,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     label: "map" | "starmap",
     task: string | InlineTask<never[], unknown>,
     items: Iterable<unknown>,
-    options: MapOptions<never>,
+    options: WorkerPoolMapOptions<never>,
   ): Promise<unknown[]> {
     this.#checkOpen(label, task);
     const fnId = this.#fns.idOf(task);
@@ -910,7 +956,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   imap<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
-    options?: IMapOptions<TaskArgs<M, K>[0]>,
+    options?: WorkerPoolIMapOptions<TaskArgs<M, K>[0]>,
   ): AsyncIterableIterator<TaskResult<M, K>>;
   /**
    * Runs an inline function on every item and yields results in input order.
@@ -939,13 +985,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   imap<T, R>(
     task: InlineTask<[item: T], R>,
     items: Iterable<T> | AsyncIterable<T>,
-    options?: IMapOptions<T>,
+    options?: WorkerPoolIMapOptions<T>,
   ): AsyncIterableIterator<Awaited<R>>;
   imap(
     this: Unreachable,
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions<never> = {},
+    options: WorkerPoolIMapOptions<never> = {},
   ): AsyncIterableIterator<unknown> {
     const self = this as unknown as WorkerPool<M>;
     return self.#imap(task, items, options, true);
@@ -979,7 +1025,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   imapUnordered<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
-    options?: IMapOptions<TaskArgs<M, K>[0]>,
+    options?: WorkerPoolIMapOptions<TaskArgs<M, K>[0]>,
   ): AsyncIterableIterator<TaskResult<M, K>>;
   /**
    * Like the inline form of {@linkcode WorkerPool.imap}, in completion order.
@@ -1005,13 +1051,13 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   imapUnordered<T, R>(
     task: InlineTask<[item: T], R>,
     items: Iterable<T> | AsyncIterable<T>,
-    options?: IMapOptions<T>,
+    options?: WorkerPoolIMapOptions<T>,
   ): AsyncIterableIterator<Awaited<R>>;
   imapUnordered(
     this: Unreachable,
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions<never> = {},
+    options: WorkerPoolIMapOptions<never> = {},
   ): AsyncIterableIterator<unknown> {
     const self = this as unknown as WorkerPool<M>;
     return self.#imap(task, items, options, false);
@@ -1020,7 +1066,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
   #imap(
     task: string | InlineTask<[unknown], unknown>,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: IMapOptions<never>,
+    options: WorkerPoolIMapOptions<never>,
     ordered: boolean,
   ): AsyncIterableIterator<unknown> {
     const label = ordered ? "imap" : "imapUnordered";
@@ -1065,7 +1111,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * assert.deepEqual(await pool.map((x: number) => x * 2, [1, 2, 3]), [2, 4, 6]);
    * ```
    */
-  ready(options?: { signal?: AbortSignal }): Promise<void> {
+  ready(options?: WorkerPoolReadyOptions): Promise<void> {
     return this.#scheduler.warm(options?.signal);
   }
 
@@ -1105,7 +1151,7 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
    * assert.equal(pool.state, "closed");
    * ```
    */
-  close(options?: { signal?: AbortSignal }): Promise<void> {
+  close(options?: WorkerPoolCloseOptions): Promise<void> {
     if (this.#closing === undefined) {
       this.#closing = this.#scheduler.close().then(() => this.#revoke());
     }
