@@ -39,7 +39,8 @@ export function isPlainObject(
 /**
  * Checks a count: a positive integer (or `Infinity` where allowed).
  *
- * @throws {RangeError} If it is not.
+ * @throws {TypeError} If it is not a number.
+ * @throws {RangeError} If it is not a positive integer.
  */
 export function positiveInteger(
   name: string,
@@ -47,6 +48,13 @@ export function positiveInteger(
   allowInfinity = false,
   what = "create pool",
 ): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot ${what} as '${name}' must be a number: received ${
+        describe(value)
+      }`,
+    );
+  }
   if (
     typeof value !== "number" ||
     !(Number.isInteger(value) || (allowInfinity && value === Infinity)) ||
@@ -65,9 +73,17 @@ export function positiveInteger(
  * Checks a duration in milliseconds: from 0 to 2^31-1 (what a timer can
  * wait), or `Infinity` for never.
  *
- * @throws {RangeError} If it is not.
+ * @throws {TypeError} If it is not a number.
+ * @throws {RangeError} If it is out of range.
  */
 export function duration(name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create pool as '${name}' must be a number of milliseconds: received ${
+        describe(value)
+      }`,
+    );
+  }
   if (
     typeof value !== "number" || Number.isNaN(value) || value < 0 ||
     (value > MAX_TIMER_MS && value !== Infinity)
@@ -150,8 +166,15 @@ export function parsePoolArguments(
   };
   if (options.minSize !== undefined) {
     const minSize = options.minSize;
+    if (typeof minSize !== "number") {
+      throw new TypeError(
+        `Cannot create pool as 'minSize' must be a number: received ${
+          describe(minSize)
+        }`,
+      );
+    }
     if (
-      typeof minSize !== "number" || !Number.isInteger(minSize) ||
+      !Number.isInteger(minSize) ||
       minSize < 0 || minSize > config.size
     ) {
       throw new RangeError(

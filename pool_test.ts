@@ -354,7 +354,7 @@ Deno.test("a task module that throws while loading rejects calls with that error
 
 Deno.test("bad options and inputs get clear errors", async (t) => {
   await t.step("size must be a positive integer", () => {
-    for (const size of [0, -1, 1.5, NaN, Infinity, "4"]) {
+    for (const size of [0, -1, 1.5, NaN, Infinity]) {
       assert.throws(
         () => new WorkerPool({ size: size as number }),
         (e: Error) =>
@@ -362,6 +362,18 @@ Deno.test("bad options and inputs get clear errors", async (t) => {
           /'size' must be a positive integer/.test(e.message),
       );
     }
+    // The wrong type is a TypeError.
+    assert.throws(
+      () => new WorkerPool({ size: "4" as unknown as number }),
+      (e: Error) =>
+        e instanceof TypeError && /'size' must be a number/.test(e.message),
+    );
+    assert.throws(
+      () => new WorkerPool({ idleTimeoutMs: "5" as unknown as number }),
+      (e: Error) =>
+        e instanceof TypeError &&
+        /'idleTimeoutMs' must be a number/.test(e.message),
+    );
   });
   await t.step("maxQueue must be a positive integer or Infinity", () => {
     assert.throws(() => new WorkerPool({ maxQueue: 0 }), RangeError);

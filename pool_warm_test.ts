@@ -112,7 +112,12 @@ Deno.test("ready() that is waiting rejects when close() is called", async () => 
 });
 
 Deno.test("minSize must be an integer from 0 to size", () => {
-  for (const minSize of [-1, 1.5, 5, "2", NaN]) {
+  assert.throws(
+    () => new WorkerPool({ size: 4, minSize: "2" as any }),
+    (e: Error) =>
+      e instanceof TypeError && /'minSize' must be a number/.test(e.message),
+  );
+  for (const minSize of [-1, 1.5, 5, NaN]) {
     assert.throws(
       () => new WorkerPool({ size: 4, minSize: minSize as any }),
       (e: Error) =>
