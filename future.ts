@@ -334,7 +334,11 @@ export class Future<T> implements PromiseLike<T> {
 
 /** Options for {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
-  /** Stops waiting: the iteration throws `signal.reason`. */
+  /**
+   * Stops waiting: the iteration throws `signal.reason`.
+   *
+   * @default {no bound}
+   */
   signal?: AbortSignal;
 }
 
@@ -468,7 +472,11 @@ export interface WaitOptions {
    * @default {"all-completed"}
    */
   returnWhen?: ReturnWhen;
-  /** Stops waiting: `wait` rejects with `signal.reason`. */
+  /**
+   * Stops waiting: `wait` rejects with `signal.reason`.
+   *
+   * @default {no bound}
+   */
   signal?: AbortSignal;
 }
 

@@ -168,11 +168,15 @@ export interface WorkerPoolRunOptions {
    * (see {@linkcode TaskContext}) and gets `abortGraceMs` to stop. The call
    * rejects with `signal.reason` at once. `AbortSignal.timeout(ms)` gives a
    * per-task timeout.
+   *
+   * @default {never cancelled}
    */
   signal?: AbortSignal;
   /**
    * Objects in the arguments to move to the worker instead of copying
    * (`ArrayBuffer`s, `MessagePort`s, streams). They become unusable here.
+   *
+   * @default {nothing moves}
    */
   transfer?: readonly Transferable[];
 }
@@ -183,7 +187,12 @@ export interface WorkerPoolRunOptions {
  * @typeParam T The item type.
  */
 export interface WorkerPoolMapOptions<T = unknown> {
-  /** Cancels every item still queued or running; `map` rejects with `signal.reason`. */
+  /**
+   * Cancels every item still queued or running; `map` rejects with
+   * `signal.reason`.
+   *
+   * @default {never cancelled}
+   */
   signal?: AbortSignal;
   /**
    * What each item moves to the worker instead of copying (its
@@ -221,7 +230,11 @@ export interface WorkerPoolMapOptions<T = unknown> {
  * @typeParam T The item type.
  */
 export interface WorkerPoolIMapOptions<T = unknown> {
-  /** Cancels the items in flight; the iteration throws `signal.reason`. */
+  /**
+   * Cancels the items in flight; the iteration throws `signal.reason`.
+   *
+   * @default {never cancelled}
+   */
   signal?: AbortSignal;
   /**
    * What each item moves to the worker instead of copying, as for
