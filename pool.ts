@@ -361,7 +361,14 @@ export type InlineTask<A extends unknown[], R> = (
   ...args: A
 ) => R;
 
-/** The rest parameters of `run`/`submit`: `args` may be left out when the task takes none. */
+/**
+ * The rest parameters of `run`/`submit`: `(args: A, options?)`, where `args`
+ * may be left out too when the task can be called with no argument. (Some
+ * renderings of this type drop the `?` markers: both `options` and, for such
+ * tasks, `args` are optional.)
+ *
+ * @typeParam A The task's parameter types.
+ */
 export type RunRest<A extends unknown[]> = [] extends A
   ? [args?: A, options?: WorkerPoolRunOptions]
   : [args: A, options?: WorkerPoolRunOptions];
