@@ -160,7 +160,14 @@ export function checkTimeoutMs(
   what: string,
 ): number {
   if (timeoutMs === undefined) return Infinity;
-  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
+  if (typeof timeoutMs !== "number") {
+    throw new TypeError(
+      `Cannot ${what} as 'timeoutMs' must be a number: received ${
+        describe(timeoutMs)
+      }`,
+    );
+  }
+  if (!(timeoutMs >= 0)) {
     throw new RangeError(
       `Cannot ${what} as 'timeoutMs' must be a non-negative number or Infinity: received ${
         describe(timeoutMs)

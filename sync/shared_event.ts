@@ -234,7 +234,8 @@ export class SharedEvent {
    * @param options Options, such as the longest time to block.
    * @throws {TypeError} If called on the main thread, where blocking would
    * freeze the event loop: use {@linkcode SharedEvent.wait} there.
-   * @throws {RangeError} If `options.timeoutMs` is not a non-negative number.
+   * @throws {TypeError} If `options.timeoutMs` is not a number.
+   * @throws {RangeError} If `options.timeoutMs` is negative or NaN.
    * @throws {DOMException} A `"TimeoutError"` if the event stayed clear for
    * `options.timeoutMs` milliseconds.
    *

@@ -114,6 +114,14 @@ Deno.test("SharedEvent.waitSync() throws on the main thread and rejects a bad ti
     message:
       "Cannot wait for SharedEvent as 'timeoutMs' must be a non-negative number or Infinity: received -5",
   });
+  assert.throws(
+    () => event.waitSync({ timeoutMs: "5" as unknown as number }),
+    {
+      name: "TypeError",
+      message:
+        "Cannot wait for SharedEvent as 'timeoutMs' must be a number: received \"5\"",
+    },
+  );
 });
 
 Deno.test("SharedEvent works across workers", async (t) => {

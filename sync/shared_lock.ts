@@ -369,7 +369,8 @@ export class SharedLock {
    * @returns The guard of the held lock.
    * @throws {TypeError} If called on the main thread, where blocking would
    * freeze the event loop: use {@linkcode SharedLock.acquire} there.
-   * @throws {RangeError} If `options.timeoutMs` is not a non-negative number.
+   * @throws {TypeError} If `options.timeoutMs` is not a number.
+   * @throws {RangeError} If `options.timeoutMs` is negative or NaN.
    * @throws {DOMException} A `"TimeoutError"` if the lock stayed held for
    * `options.timeoutMs` milliseconds.
    *
@@ -470,7 +471,8 @@ export class SharedLock {
    * @returns What `fn` returns.
    * @throws {TypeError} If called on the main thread: use
    * {@linkcode SharedLock.run} there.
-   * @throws {RangeError} If `options.timeoutMs` is not a non-negative number.
+   * @throws {TypeError} If `options.timeoutMs` is not a number.
+   * @throws {RangeError} If `options.timeoutMs` is negative or NaN.
    * @throws {DOMException} A `"TimeoutError"` if the lock stayed held for
    * `options.timeoutMs` milliseconds; `fn` is not called. Whatever `fn`
    * throws is passed on unchanged.
