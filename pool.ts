@@ -49,6 +49,7 @@
 // at the top of `_scheduler.ts`.
 
 import { map } from "./_map.ts";
+import type { Unreachable } from "./_unreachable.ts";
 import { FnTable, labelOf } from "./_fn_table.ts";
 import { onFutureCancel, settleFuture } from "./_future_internals.ts";
 import { IMapRun } from "./_imap.ts";
@@ -1248,16 +1249,6 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
 }
 
 // ---- sinks: where task outcomes go -----------------------------------------
-
-/**
- * The `this` of the overloaded methods' implementations, which no caller
- * has: a call that matches no overload is then reported against the
- * overloads alone (naming the task and the argument), not also as "the
- * implementation would have accepted it" (TS2793).
- */
-interface Unreachable {
-  readonly "@seed/concurrency: an overload's implementation": never;
-}
 
 const PROMISE_SINK: TaskSink = {
   settle(task, ok, value) {

@@ -10,6 +10,7 @@
 import { positiveInteger } from "../_options.ts";
 import { settleFuture } from "../_future_internals.ts";
 import { describe } from "../errors/_describe.ts";
+import type { Unreachable } from "../_unreachable.ts";
 import { PoolClosedError } from "../errors/pool_closed_error.ts";
 import { Future } from "../future.ts";
 import type { TaskArgs, TaskModule, TaskName, TaskResult } from "../pool.ts";
@@ -51,7 +52,7 @@ export interface ClusterPoolOptions {
 }
 
 /** Options for one {@linkcode ClusterPool.run} or {@linkcode ClusterPool.submit}. */
-export interface ClusterRunOptions {
+export interface ClusterPoolRunOptions {
   /**
    * Cancels the call: a queued task is removed from the queue, a running one
    * is aborted on its worker (its task sees `currentTask().signal`). The call
@@ -61,12 +62,12 @@ export interface ClusterRunOptions {
 }
 
 /** The rest parameters of `run`/`submit`: `args` may be left out when the task takes none. */
-export type ClusterRunRest<A extends unknown[]> = [] extends A
-  ? [args?: A, options?: ClusterRunOptions]
-  : [args: A, options?: ClusterRunOptions];
+export type ClusterPoolRunRest<A extends unknown[]> = [] extends A
+  ? [args?: A, options?: ClusterPoolRunOptions]
+  : [args: A, options?: ClusterPoolRunOptions];
 
 /** Options for {@linkcode ClusterPool.map}. */
-export interface ClusterMapOptions {
+export interface ClusterPoolMapOptions {
   /** Cancels every chunk still queued or running; `map` rejects with `signal.reason`. */
   signal?: AbortSignal;
   /**
@@ -80,7 +81,7 @@ export interface ClusterMapOptions {
 }
 
 /** Options for {@linkcode ClusterPool.imap} and {@linkcode ClusterPool.imapUnordered}. */
-export interface ClusterIMapOptions {
+export interface ClusterPoolIMapOptions {
   /** Cancels the chunks in flight; the iteration throws `signal.reason`. */
   signal?: AbortSignal;
   /**
@@ -295,7 +296,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    *
    * @typeParam K The task's name in the task module.
    * @param task The name of a function the task module exports.
-   * @param rest The task's arguments as an array, then {@linkcode ClusterRunOptions}.
+   * @param rest The task's arguments as an array, then {@linkcode ClusterPoolRunOptions}.
    * @returns The task's result.
    * @throws {PoolClosedError} If the pool is closing or closed.
    * @throws {TypeError} If `task` is not a name, an argument cannot be
@@ -322,19 +323,21 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    */
   run<K extends TaskName<M>>(
     task: K,
-    ...rest: ClusterRunRest<TaskArgs<M, K>>
+    ...rest: ClusterPoolRunRest<TaskArgs<M, K>>
   ): Promise<TaskResult<M, K>>;
   run(
+    this: Unreachable,
     task: string,
     args?: unknown[],
-    options?: ClusterRunOptions,
+    options?: ClusterPoolRunOptions,
   ): Promise<unknown> {
+    const self = this as unknown as ClusterPool<M>;
     try {
-      const name = this.#check("run", task);
-      const list = this.#args(name, args);
+      const name = self.#check("run", task);
+      const list = self.#args(name, args);
       options?.signal?.throwIfAborted();
       const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-      this.#caller.call(
+      self.#caller.call(
         name,
         "run",
         list,
@@ -353,7 +356,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    *
    * @typeParam K The task's name in the task module.
    * @param task The name of a function the task module exports.
-   * @param rest The task's arguments, then {@linkcode ClusterRunOptions}.
+   * @param rest The task's arguments, then {@linkcode ClusterPoolRunOptions}.
    * @returns A future of the task's result; it rejects as `run` would.
    *
    * @example Submitting and cancelling
@@ -377,20 +380,22 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    */
   submit<K extends TaskName<M>>(
     task: K,
-    ...rest: ClusterRunRest<TaskArgs<M, K>>
+    ...rest: ClusterPoolRunRest<TaskArgs<M, K>>
   ): Future<TaskResult<M, K>>;
   submit(
+    this: Unreachable,
     task: string,
     args?: unknown[],
-    options?: ClusterRunOptions,
+    options?: ClusterPoolRunOptions,
     // deno-lint-ignore no-explicit-any
   ): Future<any> {
+    const self = this as unknown as ClusterPool<M>;
     const future = new Future<unknown>();
     try {
-      const name = this.#check("submit", task);
-      const list = this.#args(name, args);
+      const name = self.#check("submit", task);
+      const list = self.#args(name, args);
       options?.signal?.throwIfAborted();
-      const call = this.#caller.call(
+      const call = self.#caller.call(
         name,
         "run",
         list,
@@ -398,7 +403,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
         options?.signal,
       );
       future.onSettled((f) => {
-        if (f.state === "cancelled") this.#caller.cancel(call, f.error);
+        if (f.state === "cancelled") self.#caller.cancel(call, f.error);
       });
     } catch (error) {
       settleFuture(future, false, error);
@@ -441,14 +446,16 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
   map<K extends TaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]>,
-    options?: ClusterMapOptions,
+    options?: ClusterPoolMapOptions,
   ): Promise<TaskResult<M, K>[]>;
   async map(
+    this: Unreachable,
     task: string,
     items: Iterable<unknown>,
-    options: ClusterMapOptions = {},
+    options: ClusterPoolMapOptions = {},
   ): Promise<unknown[]> {
-    const name = this.#check("map", task);
+    const self = this as unknown as ClusterPool<M>;
+    const name = self.#check("map", task);
     if (typeof (items as Iterable<unknown>)?.[Symbol.iterator] !== "function") {
       throw new TypeError(
         `Cannot map ${name} as 'items' is not iterable: received ${
@@ -462,7 +469,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
       ? mapChunk(array.length)
       : positiveInteger("chunkSize", options.chunkSize, false, "map");
     return await clusterMap(
-      this.#caller,
+      self.#caller,
       name,
       array,
       chunkSize,
@@ -510,14 +517,16 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
   imap<K extends TaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
-    options?: ClusterIMapOptions,
+    options?: ClusterPoolIMapOptions,
   ): AsyncIterableIterator<TaskResult<M, K>>;
   imap(
+    this: Unreachable,
     task: string,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: ClusterIMapOptions = {},
+    options: ClusterPoolIMapOptions = {},
   ): AsyncIterableIterator<unknown> {
-    return this.#imap("imap", task, items, options, true);
+    const self = this as unknown as ClusterPool<M>;
+    return self.#imap("imap", task, items, options, true);
   }
 
   /**
@@ -552,21 +561,23 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
   imapUnordered<K extends TaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
-    options?: ClusterIMapOptions,
+    options?: ClusterPoolIMapOptions,
   ): AsyncIterableIterator<TaskResult<M, K>>;
   imapUnordered(
+    this: Unreachable,
     task: string,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: ClusterIMapOptions = {},
+    options: ClusterPoolIMapOptions = {},
   ): AsyncIterableIterator<unknown> {
-    return this.#imap("imapUnordered", task, items, options, false);
+    const self = this as unknown as ClusterPool<M>;
+    return self.#imap("imapUnordered", task, items, options, false);
   }
 
   async *#imap(
     verb: string,
     task: string,
     items: Iterable<unknown> | AsyncIterable<unknown>,
-    options: ClusterIMapOptions,
+    options: ClusterPoolIMapOptions,
     ordered: boolean,
   ): AsyncIterableIterator<unknown> {
     const name = this.#check(verb, task);
