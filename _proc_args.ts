@@ -26,7 +26,11 @@
  * @module
  */
 
-import { PERMISSION_NAMES, type PermissionName } from "./_sandbox.ts";
+import {
+  launchFlags,
+  PERMISSION_NAMES,
+  type PermissionName,
+} from "./_sandbox.ts";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
@@ -100,19 +104,6 @@ function isFile(path: string): boolean {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
-  }
-}
-
-/** Deno's own arguments (subcommand, flags, script), where readable. */
-function launchFlags(): readonly string[] | undefined {
-  if (Deno.build.os !== "linux" || Deno.build.standalone) return undefined;
-  if (!NAMES.every((name) => isGranted(name))) return undefined;
-  try {
-    const argv = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
-    if (argv.at(-1) === "") argv.pop();
-    return argv.slice(1, argv.length - Deno.args.length);
-  } catch {
-    return undefined;
   }
 }
 

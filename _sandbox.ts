@@ -284,8 +284,11 @@ function flagMessage(found: false | undefined): string {
   }, because without the flag Deno would exit the process`;
 }
 
-/** Deno's own arguments (subcommand, flags, script), where readable. */
-function launchFlags(): readonly string[] | undefined {
+/**
+ * Deno's own arguments (subcommand, flags, script) from `/proc/self/cmdline`,
+ * where readable (Linux, every permission granted), read once.
+ */
+export function launchFlags(): readonly string[] | undefined {
   launch ??= readLaunchFlags();
   return launch;
 }
