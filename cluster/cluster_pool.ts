@@ -13,7 +13,13 @@ import { describe } from "../errors/_describe.ts";
 import type { Unreachable } from "../_unreachable.ts";
 import { PoolClosedError } from "../errors/pool_closed_error.ts";
 import { Future } from "../future.ts";
-import type { TaskArgs, TaskModule, TaskName, TaskResult } from "../pool.ts";
+import type {
+  MapTaskName,
+  TaskArgs,
+  TaskModule,
+  TaskName,
+  TaskResult,
+} from "../pool.ts";
 import { Caller, type Sink } from "./_caller.ts";
 import { clusterImap, clusterMap, mapChunk } from "./_map.ts";
 import { queueNames, serverList } from "./_setup.ts";
@@ -443,7 +449,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    * assert.equal(squares[999], 998001);
    * ```
    */
-  map<K extends TaskName<M>>(
+  map<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]>,
     options?: ClusterPoolMapOptions,
@@ -514,7 +520,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    * assert.deepEqual(out, [1, 4, 9, 16, 25]);
    * ```
    */
-  imap<K extends TaskName<M>>(
+  imap<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
     options?: ClusterPoolIMapOptions,
@@ -558,7 +564,7 @@ export class ClusterPool<M extends TaskModule = Record<never, never>>
    * assert.equal(sum, 12);
    * ```
    */
-  imapUnordered<K extends TaskName<M>>(
+  imapUnordered<K extends MapTaskName<M>>(
     task: K,
     items: Iterable<TaskArgs<M, K>[0]> | AsyncIterable<TaskArgs<M, K>[0]>,
     options?: ClusterPoolIMapOptions,
