@@ -81,7 +81,6 @@ export class FnTable {
     return id;
   }
 
-  /** How error messages name function `id`. */
   /**
    * Learns from a run of `items` items of function `id` in `ms`. A faster
    * run is believed at once and a slower one only slowly, so that a first
@@ -101,6 +100,7 @@ export class FnTable {
     return this.#perItemMs[id] ?? 0;
   }
 
+  /** How error messages name function `id`. */
   label(id: number): string {
     return this.#labels[id] ?? "the task";
   }

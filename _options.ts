@@ -37,6 +37,27 @@ export function isPlainObject(
 }
 
 /**
+ * Checks that option `name` is a number at all (its range is checked
+ * apart, with a `RangeError`).
+ *
+ * @throws {TypeError} If it is not, naming what it was for.
+ */
+function assertNumber(
+  what: string,
+  name: string,
+  value: unknown,
+  noun = "a number",
+): asserts value is number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot ${what} as '${name}' must be ${noun}: received ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+/**
  * Checks a count: a positive integer (or `Infinity` where allowed).
  *
  * @throws {TypeError} If it is not a number.
@@ -48,15 +69,8 @@ export function positiveInteger(
   allowInfinity = false,
   what = "create pool",
 ): number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot ${what} as '${name}' must be a number: received ${
-        describe(value)
-      }`,
-    );
-  }
+  assertNumber(what, name, value);
   if (
-    typeof value !== "number" ||
     !(Number.isInteger(value) || (allowInfinity && value === Infinity)) ||
     value < 1
   ) {
@@ -77,15 +91,9 @@ export function positiveInteger(
  * @throws {RangeError} If it is out of range.
  */
 export function duration(name: string, value: unknown): number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot create pool as '${name}' must be a number of milliseconds: received ${
-        describe(value)
-      }`,
-    );
-  }
+  assertNumber("create pool", name, value, "a number of milliseconds");
   if (
-    typeof value !== "number" || Number.isNaN(value) || value < 0 ||
+    Number.isNaN(value) || value < 0 ||
     (value > MAX_TIMER_MS && value !== Infinity)
   ) {
     throw new RangeError(
@@ -165,14 +173,8 @@ export function parsePoolArguments(
     ),
   };
   if (options.minSize !== undefined) {
-    const minSize = options.minSize;
-    if (typeof minSize !== "number") {
-      throw new TypeError(
-        `Cannot create pool as 'minSize' must be a number: received ${
-          describe(minSize)
-        }`,
-      );
-    }
+    const minSize: unknown = options.minSize;
+    assertNumber("create pool", "minSize", minSize);
     if (
       !Number.isInteger(minSize) ||
       minSize < 0 || minSize > config.size

@@ -98,7 +98,6 @@ export class Scheduler implements WorkerHost {
   #nextTaskId = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
   #flushScheduled = false;
-  /** Called on every change while the pool is closing or has closed. */
   /** What close(), terminate() and warm() wait for. */
   readonly #conditions = new Conditions();
   /** Whether the stall on channel waits was told (once per pool). */
