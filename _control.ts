@@ -100,7 +100,7 @@ const HEADER = 6; // even: see INT32S
 const RING_SEQ = HEADER + SLOTS;
 const RING_KIND = RING_SEQ + RING;
 const INT32S = RING_KIND + RING; // a multiple of 2: Float64 cells follow
-const SEQ_MASK = 0x0fff_ffff;
+export const SEQ_MASK = 0x0fff_ffff;
 
 /** The kind of a result the ring can hold, or 0. */
 export function ringKind(value: unknown): number {
@@ -133,7 +133,7 @@ function ringValue(kind: number, number: number): unknown {
   }
 }
 
-function word(seq: number, state: SlotState): number {
+export function word(seq: number, state: SlotState): number {
   return ((seq & SEQ_MASK) << 3) | state;
 }
 

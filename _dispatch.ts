@@ -91,12 +91,13 @@ function sendBatch(
   const first = batch[0] as Task;
   const firstSeq = worker.nextSeq;
   if (
-    batch.length === 1 && worker.heldCount === 0 && first.mode === MODE_CALL &&
+    batch.length === 1 && worker.fastPath && worker.heldCount === 0 &&
+    first.mode === MODE_CALL &&
     first.transfer === undefined && worker.known.has(first.fnId) &&
     (first.payload as unknown[]).length === 1 &&
     isPrimitive((first.payload as unknown[])[0])
   ) {
-    worker.control.setFastTask(first.id, first.fnId);
+    worker.setFastTask(first.id, first.fnId);
     worker.hold(first);
     try {
       worker.post((first.payload as unknown[])[0], undefined);

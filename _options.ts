@@ -16,6 +16,7 @@ import type {
   WorkerPoolOptions,
 } from "./pool.ts";
 import { labelOf } from "./_fn_table.ts";
+import type { Isolation, WorkerSpec } from "./_worker_handle.ts";
 import type { IMapConfig } from "./_imap.ts";
 import type { MapConfig, MapProgress } from "./_map.ts";
 
@@ -187,9 +188,12 @@ export function parsePoolArguments(
     }
     config.minSize = minSize;
   }
+  const isolation = parseIsolation(options.isolation);
+  const maxMemoryMb = parseMaxMemory(options.maxMemoryMb, isolation);
   const permissions = parsePermissions(options.permissions);
   let blobUrl: string | undefined;
-  if (permissions !== undefined) {
+  // A process gets its permissions as command-line flags (`_proc_args.ts`).
+  if (permissions !== undefined && isolation === "thread") {
     assertSandboxSupported(permissions);
     const source =
       `import { startWorker } from ${JSON.stringify(SANDBOX_WORKER_URL)};\n` +
@@ -202,14 +206,47 @@ export function parsePoolArguments(
       new Blob([source], { type: "text/javascript" }),
     );
   }
-  const spec = {
+  const spec: WorkerSpec = {
+    isolation,
     entryUrl: blobUrl ?? WORKER_URL,
     moduleUrl: url,
     permissions,
     name: options.name ?? DEFAULT_NAME,
-    staticEntry: permissions !== undefined,
+    staticEntry: blobUrl !== undefined,
+    maxMemoryMb,
   };
   return { config: { ...config, spec }, blobUrl };
+}
+
+function parseIsolation(value: unknown): Isolation {
+  if (value === undefined || value === "thread") return "thread";
+  if (value === "process") return value;
+  throw new TypeError(
+    `Cannot create pool as 'isolation' must be "thread" or "process": received ${
+      describe(value)
+    }`,
+  );
+}
+
+function parseMaxMemory(
+  value: unknown,
+  isolation: Isolation,
+): number | undefined {
+  if (value === undefined) return undefined;
+  assertNumber("create pool", "maxMemoryMb", value);
+  if (isolation !== "process") {
+    throw new TypeError(
+      "Cannot create pool as 'maxMemoryMb' needs isolation: \"process\" (Deno cannot limit the heap of a worker thread)",
+    );
+  }
+  if (!Number.isInteger(value) || value < 1 || value > 1 << 20) {
+    throw new RangeError(
+      `Cannot create pool as 'maxMemoryMb' must be an integer from 1 to 1048576: received ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
 }
 
 /**

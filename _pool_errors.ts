@@ -76,3 +76,10 @@ export function protocolError(what: string): Error {
     `The worker broke the pool's protocol (${what}), so it was retired`,
   );
 }
+
+/** A task for a process worker carries shared-memory objects. */
+export function sharedInProcessError(label: string): TypeError {
+  return new TypeError(
+    `Cannot send ${label} to a process worker as its arguments or items hold shared-memory objects (SharedValue, SharedArray, SharedLock, SharedEvent, WorkerChannel, pipe ends): processes share no memory. Use isolation: "thread" for tasks that share memory, or pass plain values`,
+  );
+}

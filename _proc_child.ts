@@ -29,10 +29,14 @@
  */
 
 import { Socket } from "node:net";
+import { ControlBlock } from "./_control.ts";
 import { FrameDecoder, FrameError, FrameWriter } from "./_proc_frame.ts";
 import {
+  ABORT,
   CALL,
   CHANNEL_FD,
+  CLAIM,
+  CURRENT_TASK,
   ERROR,
   FATAL,
   INIT,
@@ -43,8 +47,17 @@ import {
   PONG,
   READY,
   RESULT,
+  TASK_FIELDS,
+  TASKS,
 } from "./_proc_protocol.ts";
-import { serializeError } from "./errors/serialize_error.ts";
+import { TASK_WAITING } from "./_task_waiting.ts";
+import { FnRegistry } from "./_worker_fns.ts";
+import { Runner } from "./_worker_run.ts";
+import {
+  deserializeError,
+  type SerializedError,
+  serializeError,
+} from "./errors/serialize_error.ts";
 
 type ChildState = "starting" | "loading" | "ready" | "dying";
 
@@ -77,9 +90,43 @@ const writer = new FrameWriter(
 );
 const decoder = new FrameDecoder();
 
+/**
+ * The child's own record of its tasks: a control block no one else shares
+ * (the parent keeps its mirror from claims and results), with no result
+ * ring, so every result goes in a message.
+ */
+class LocalControl extends ControlBlock {
+  override pushResult(): boolean {
+    return false;
+  }
+}
+const control = new LocalControl();
+const fns = new FnRegistry();
+/** Task records received: the next one's seq. */
+let received = 0;
+const runner = new Runner(
+  control,
+  (message) => void writer.sendNow(message),
+  fns,
+  (through) => {
+    writer.send([CLAIM, through]);
+    return writer.flush();
+  },
+);
+(globalThis as Record<symbol, unknown>)[CURRENT_TASK] = () =>
+  runner.active ? runner.context : undefined;
+(globalThis as Record<symbol, unknown>)[TASK_WAITING] = (delta: number) =>
+  control.addWaiting(delta);
+
 /** Writes `message` out (best effort), then ends the process. */
 async function lastWords(message: unknown[], code: number): Promise<never> {
+  if (state === "dying") return new Promise<never>(() => {});
   state = "dying";
+  try {
+    runner.flush();
+  } catch {
+    // Results that cannot go are lost with the worker; the pool fails them.
+  }
   writer.send(message);
   const timer = setTimeout(() => exit(code), LAST_WORDS_MS);
   try {
@@ -98,6 +145,9 @@ async function init(moduleUrl: unknown, staticEntry: unknown): Promise<void> {
     else if (typeof moduleUrl === "string") module = await import(moduleUrl);
   } catch (error) {
     await lastWords([LOAD_ERROR, serializeError(error)], 1);
+  }
+  if (module !== undefined) {
+    fns.setModule(module, typeof moduleUrl === "string" ? moduleUrl : "");
   }
   state = "ready";
   writer.send([READY]);
@@ -128,7 +178,46 @@ function receive(message: unknown): void {
     case CALL:
       if (state === "ready") void call(message[1], message[2], message[3]);
       return;
+    case TASKS:
+      if (state === "ready") receiveTasks(message);
+      return;
+    case ABORT:
+      if (state === "ready") {
+        abort(
+          message[1] as number,
+          deserializeError(message[2] as SerializedError),
+        );
+      }
+      return;
   }
+}
+
+/** [TASKS, defs, ...(id, fnId, payload, mode)], as in a thread. */
+function receiveTasks(message: unknown[]): void {
+  const defs = message[1] as unknown[] | null;
+  if (defs !== null) {
+    for (let i = 0; i < defs.length; i += 3) {
+      fns.define(
+        defs[i] as number,
+        defs[i + 1] as number,
+        defs[i + 2] as string,
+      );
+    }
+  }
+  const count = (message.length - 2) / TASK_FIELDS;
+  for (let k = 0; k < count; k++) control.send(received + k);
+  received += count;
+  runner.receive(message);
+}
+
+/**
+ * The pool cancelled task `seq`: one that has not started is skipped and
+ * answered at once; a running one sees the abort.
+ */
+function abort(seq: number, reason: unknown): void {
+  if (control.revoke(seq)) return runner.skip(seq, reason);
+  control.cancel(seq);
+  runner.abort(seq, reason);
 }
 
 const inbox: unknown[] = [];
@@ -147,6 +236,25 @@ socket.on("data", (chunk: Uint8Array) => {
 // End-of-file: the parent stopped this worker or died. Either way, go.
 socket.on("end", () => exit(0));
 socket.on("error", () => exit(0));
+
+try {
+  const realExit = Deno.exit;
+  Object.defineProperty(Deno, "exit", {
+    configurable: true,
+    writable: true,
+    value: (code?: number) => {
+      // Results finished before go first, as far as they can.
+      try {
+        runner.flush();
+      } catch {
+        // Lost with the worker; the pool fails them.
+      }
+      realExit(code);
+    },
+  });
+} catch {
+  // Deno.exit cannot be wrapped here: the exit code still reaches the pool.
+}
 
 globalThis.addEventListener("error", (event) => {
   event.preventDefault();

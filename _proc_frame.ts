@@ -82,6 +82,14 @@ function checkMax(max: number): number {
   return max;
 }
 
+/** A message encoded by `sendNow`, waiting in the queue. */
+class Encoded {
+  readonly body: Uint8Array;
+  constructor(body: Uint8Array) {
+    this.body = body;
+  }
+}
+
 /** Encodes `messages` (at least one) as the body of one frame. */
 function encodeBody(messages: readonly unknown[]): Uint8Array {
   const serializer = new Serializer();
@@ -392,6 +400,26 @@ export class FrameWriter {
    * @throws {Error} If the writer was closed.
    */
   send(message: unknown): boolean {
+    return this.#queueItem(message);
+  }
+
+  /**
+   * Encodes `message` now and queues it for the next write, in order with
+   * the messages `send` queues: like `postMessage`, a message that cannot be
+   * cloned throws here, and nothing of it is sent.
+   *
+   * @returns `false` if the writer failed (the message is dropped).
+   * @throws {Error} If the writer was closed, or `message` cannot be cloned.
+   * @throws {RangeError} If it would exceed `maxFrameBytes`.
+   */
+  sendNow(message: unknown): boolean {
+    if (this.#state !== "open") return this.#queueItem(message);
+    const body = encodeBody([message]);
+    if (body.length > this.#max) throw tooLarge(body.length, this.#max);
+    return this.#queueItem(new Encoded(body));
+  }
+
+  #queueItem(message: unknown): boolean {
     if (this.#state === "failed") return false;
     if (this.#state === "closed") {
       throw new Error("Cannot send a message as the frame writer is closed");
@@ -448,7 +476,18 @@ export class FrameWriter {
   /** The chunks to write for `batch`, in order. */
   #encode(batch: unknown[]): Uint8Array[] {
     const chunks: Uint8Array[] = [];
-    const bodies = this.#bodies(batch);
+    const bodies: Uint8Array[] = [];
+    let run: unknown[] = [];
+    for (const item of batch) {
+      if (!(item instanceof Encoded)) {
+        run.push(item);
+        continue;
+      }
+      if (run.length > 0) bodies.push(...this.#bodies(run));
+      run = [];
+      bodies.push(item.body);
+    }
+    if (run.length > 0) bodies.push(...this.#bodies(run));
     let small: Uint8Array[] = [];
     let smallBytes = 0;
     const flushSmall = () => {

@@ -41,9 +41,19 @@
  * @module
  */
 
-import { FATAL, INIT, LIVE, LOAD_ERROR, READY } from "./_protocol.ts";
+import {
+  FATAL,
+  INIT,
+  LIVE,
+  LOAD_ERROR,
+  READY,
+  RESULT_FIELDS,
+  RESULTS,
+} from "./_protocol.ts";
 
 export {
+  ABORT,
+  CURRENT_TASK,
   ERROR,
   FATAL,
   INIT,
@@ -51,12 +61,17 @@ export {
   LOAD_ERROR,
   OK,
   READY,
+  RESULTS,
+  TASK_FIELDS,
+  TASKS,
 } from "./_protocol.ts";
 
 export const PING = 20;
 export const CALL = 21;
 export const PONG = 30;
 export const RESULT = 31;
+/** [CLAIM, through]: the tasks through seq `through` may start. */
+export const CLAIM = 32;
 
 /** The file descriptor of the channel in the child. */
 export const CHANNEL_FD = 3;
@@ -80,6 +95,14 @@ export function checkChildMessage(data: unknown): string | undefined {
       return data.length === 2 ? undefined : "a malformed error report";
     case PONG:
       return data.length === 2 ? undefined : "a malformed PONG";
+    case CLAIM:
+      return data.length === 2 && Number.isInteger(data[1])
+        ? undefined
+        : "a malformed CLAIM";
+    case RESULTS:
+      return data.length > 1 && (data.length - 1) % RESULT_FIELDS === 0
+        ? undefined
+        : "a malformed batch of results";
     case RESULT:
       return data.length === 4 && Number.isInteger(data[1])
         ? undefined

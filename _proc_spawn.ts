@@ -220,6 +220,17 @@ export class ProcessWorker {
     return this.#writer.send(message);
   }
 
+  /**
+   * Encodes `message` now and sends it with the others of this tick.
+   *
+   * @returns `false` if the channel is gone (the child is dying).
+   * @throws {Error} If `message` cannot be cloned (nothing is sent).
+   */
+  sendNow(message: unknown): boolean {
+    if (this.#state === "exited") return false;
+    return this.#writer.sendNow(message);
+  }
+
   /** Resolves once what was sent so far is written to the channel. */
   flush(): Promise<void> {
     return this.#writer.flush();

@@ -46,8 +46,10 @@ import {
   loadError,
   lostTransferError,
   protocolError,
+  sharedInProcessError,
   stallWarning,
 } from "./_pool_errors.ts";
+import { MODE_WIRE } from "./_protocol.ts";
 import {
   behindLongMs,
   holdLimit,
@@ -105,6 +107,11 @@ export class Scheduler implements WorkerHost {
   /** Calls of `warm()` still waiting. */
   #warmWaiters = 0;
   readonly #closingListeners = new Set<() => void>();
+  /** Process workers being killed, with why (see `#stop`). */
+  readonly #deferred = new Map<
+    WorkerHandle,
+    { cause: unknown; crashed: boolean }
+  >();
 
   constructor(config: SchedulerConfig, fns: FnTable) {
     this.config = config;
@@ -136,6 +143,12 @@ export class Scheduler implements WorkerHost {
    */
   submit(task: Task, mayWait: boolean): void {
     this.stats.submitted++;
+    if (
+      (task.mode & MODE_WIRE) !== 0 && this.config.spec.isolation === "process"
+    ) {
+      const error = sharedInProcessError(this.fns.label(task.fnId));
+      return this.#settle(task, "failed", false, error);
+    }
     if (
       mayWait &&
       this.#backpressure.mustWait(
@@ -457,7 +470,10 @@ export class Scheduler implements WorkerHost {
   };
 
   onDeath(worker: WorkerHandle, cause: unknown): void {
-    if (worker.state === "starting") {
+    const deferred = this.#deferred.get(worker);
+    if (deferred !== undefined) {
+      this.#stop(worker, deferred.cause, deferred.crashed);
+    } else if (worker.state === "starting") {
       this.#stop(worker, cause, false);
       this.#loadFailed(cause);
     } else this.#stop(worker, cause, true);
@@ -484,7 +500,18 @@ export class Scheduler implements WorkerHost {
   ): void {
     // What it put in its result ring before it stopped is delivered.
     if (worker.heldCount > 0) readResults(worker, undefined, this.#quiet);
-    const { unstarted, started } = worker.stop();
+    const stopped = worker.stop();
+    if (stopped === undefined) {
+      // A process being killed: what it held is judged when its death
+      // comes back through onDeath, once all it said before it ended is
+      // read, with the first cause given.
+      if (!this.#deferred.has(worker)) {
+        this.#deferred.set(worker, { cause, crashed });
+      }
+      return this.#pump();
+    }
+    this.#deferred.delete(worker);
+    const { unstarted, started } = stopped;
     if (crashed) this.stats.crashedWorkers++;
     for (let i = unstarted.length - 1; i >= 0; i--) {
       const task = unstarted[i] as Task;

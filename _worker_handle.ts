@@ -1,10 +1,12 @@
 // Copyright the @seed/concurrency authors. MIT license.
 
 /**
- * Internal: one pool worker as the main thread sees it. The handle owns
- * everything about its worker: the `Worker` and its private port, the control
- * block, the tasks it holds (by seq), its lifecycle, and how its death is
- * noticed. The scheduler decides what to do; the handle keeps the books.
+ * Internal: one pool worker as the main thread sees it, whatever runs it: a
+ * Web Worker thread (`_thread_worker.ts`) or a child process
+ * (`_process_worker.ts`). The handle keeps the books the scheduler reads:
+ * its lifecycle, the tasks it holds (by seq), and its grace and start
+ * timers. The transport (how tasks travel, how the worker's own record of
+ * each task is kept, how its death is noticed) is the subclass's.
  *
  * ```text
  *   starting --ready--> ready --retire--> retiring
@@ -18,39 +20,32 @@
  * - `ready`: takes tasks.
  * - `retiring`: takes no new task (recycled, idle, or the pool is closing);
  *   the scheduler stops it once it holds nothing.
- * - `dying`: it died without a word on its port (seen by its `error` event
- *   or its lifeline); what it posted before is read, then it is stopped.
- * - `stopping`: terminated; holds nothing; its thread is ending.
- * - `abandoned`: terminated while a task ran. Deno cannot stop a thread busy
- *   in a synchronous loop, so its thread may run on until the loop ends.
- * - `exited`: its thread has ended (its lifeline was freed).
+ * - `dying`: it died (or is being killed); what it said before it died is
+ *   read, then it is stopped.
+ * - `stopping`: out of service; holds nothing; its thread or process is
+ *   ending.
+ * - `abandoned` (threads only): terminated while a task ran. Deno cannot
+ *   stop a thread busy in a synchronous loop, so it may run on until the
+ *   loop ends. A process is always killed, so never abandoned.
+ * - `exited`: its thread or process has ended.
  *
- * Deaths are noticed whichever way comes first, and all end in the
- * scheduler's one `stop` path: the worker reports it (FATAL, from its
- * bootstrap: an uncaught error, an unhandled rejection, `self.close()`,
- * `Deno.exit()`); the `Worker`'s `error` event; a message that breaks the
- * protocol; or its lifeline (see `_lifeline.ts`), freed when its thread ends
- * however it ended.
+ * Invariants: a task is in the held table exactly while its state is `held`
+ * with `task.worker === this`, or while it is settled but started and
+ * unanswered; `heldCount` counts the entries; only `ready`, `retiring` and
+ * `dying` handles hold entries; seqs in the table lie in `[low, nextSeq)`,
+ * fewer than `SLOTS`.
  *
- * Invariants: a task is in `#held` exactly while its state is `held` with
- * `task.worker === this`, or while it is settled but started and unanswered;
- * `heldCount` counts the entries; only `ready` and `retiring` handles hold
- * entries; seqs in `#held` lie in `[#low, nextSeq)`, fewer than `SLOTS`.
+ * **The worker's record of each task** is `control` ({@linkcode
+ * WorkerControl}): for a thread, the shared control block, changed by
+ * compare-and-swap on both sides; for a process, the parent's mirror of
+ * what the child has told it (claims and results), which is never ahead of
+ * the child.
  *
  * @module
  */
 
-import {
-  ARRIVED,
-  CANCELLED,
-  ControlBlock,
-  DONE,
-  SENT,
-  SLOTS,
-  STARTED,
-} from "./_control.ts";
-import { newLifelineName, watchLifeline } from "./_lifeline.ts";
-import { ABORT, INIT } from "./_protocol.ts";
+import { ARRIVED, DONE, SENT, SLOTS, type SlotState } from "./_control.ts";
+import { ABORT } from "./_protocol.ts";
 import type { Task } from "./_task.ts";
 import { serializeError } from "./errors/serialize_error.ts";
 
@@ -64,38 +59,66 @@ export type WorkerState =
   | "abandoned"
   | "exited";
 
+/** What runs a pool's workers. */
+export type Isolation = "thread" | "process";
+
 /** What the handle reports to the scheduler. */
 export interface WorkerHost {
-  /** A message on the private port (not yet checked). */
+  /** A message from the worker (not yet checked). */
   onMessage(handle: WorkerHandle, data: unknown): void;
   /** The worker died or broke the protocol. */
   onDeath(handle: WorkerHandle, cause: unknown): void;
-  /** The worker's thread has ended. */
+  /** The worker's thread or process has ended. */
   onExit(handle: WorkerHandle): void;
 }
 
 /** How to start workers. */
 export interface WorkerSpec {
+  readonly isolation: Isolation;
   readonly entryUrl: string;
   readonly moduleUrl: string | null;
   readonly permissions: Deno.PermissionOptions | undefined;
   readonly name: string;
   /** Whether the entry imports the task module statically (a sandbox). */
   readonly staticEntry: boolean;
+  /** A process worker's V8 heap limit, in MB. */
+  readonly maxMemoryMb: number | undefined;
 }
 
-// deno-lint-ignore no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
+/**
+ * The worker's record of each task it holds, as the main thread uses it
+ * (`ControlBlock` for a thread; a mirror for a process).
+ */
+export interface WorkerControl {
+  /** Marks task `seq` as sent. */
+  send(seq: number): void;
+  /** Takes back task `seq` if it surely has not started. */
+  revoke(seq: number): boolean;
+  /** Marks running task `seq` as cancelled: whether to abort it. */
+  cancel(seq: number): boolean;
+  /** The state of task `seq`, or `undefined`. */
+  state(seq: number): SlotState | undefined;
+  /** Reads results the worker left outside messages. */
+  takeResults(
+    each: (seq: number, value: unknown, runTimeMs: number) => void,
+  ): number;
+  /** How many channel operations its tasks wait in. */
+  waiting(): number;
+}
 
-/** How long a dead worker's port must stay quiet before it is stopped, in ms. */
-const QUIET_MS = 20;
-/** The longest a dead worker's port is read for, in ms. */
-const DRAIN_MS = 250;
+/**
+ * What the scheduler does with a stopped worker's tasks: those that never
+ * started (they may run elsewhere) and those that had (running, or finished
+ * with their result lost), both in seq order.
+ */
+export interface Stopped {
+  unstarted: Task[];
+  started: Task[];
+}
 
-export class WorkerHandle {
+export abstract class WorkerHandle {
   readonly id: number;
   state: WorkerState = "starting";
-  readonly control: ControlBlock = new ControlBlock();
   /** Function ids this worker has been sent. */
   readonly known: Set<number> = new Set<number>();
   readonly createdAt: number = performance.now();
@@ -105,126 +128,48 @@ export class WorkerHandle {
   idleSince: number = performance.now();
   /** The seq the next task sent to it gets. */
   nextSeq = 0;
-  /** Entries in `#held`. */
+  /** Entries in the held table. */
   heldCount = 0;
   /** Tasks it finished (answered), for `maxTasksPerWorker`. */
   finished = 0;
   /** The cancelled running task its grace timer waits for, or -1. */
-  #graceSeq = -1;
+  protected graceSeq = -1;
   #graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #startTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  readonly #host: WorkerHost;
-  readonly #worker: Worker;
-  readonly #port: MessagePort;
-  readonly #lifeline = newLifelineName("pool-worker");
-  #watch: AbortController | undefined = undefined;
+  protected readonly host: WorkerHost;
   readonly #held: (Task | undefined)[] = new Array(SLOTS).fill(undefined);
   #low = 0;
-  #death: Promise<void> | undefined = undefined;
-  /** Messages received on the port, to tell when it has gone quiet. */
-  #messages = 0;
 
-  /** @throws {unknown} What `new Worker` throws. */
-  constructor(id: number, spec: WorkerSpec, host: WorkerHost) {
+  constructor(id: number, host: WorkerHost) {
     this.id = id;
-    this.#host = host;
-    const options: WorkerOptions & { deno?: unknown } = {
-      type: "module",
-      name: `${spec.name} #${id}`,
-    };
-    if (spec.permissions !== undefined) {
-      options.deno = { permissions: spec.permissions };
-    }
-    const worker = new Worker(spec.entryUrl, options);
-    const { port1, port2 } = new MessageChannel();
-    this.#worker = worker;
-    this.#port = port1;
-    port1.onmessage = (event) => {
-      this.#messages++;
-      host.onMessage(this, event.data);
-    };
-    port1.onmessageerror = () =>
-      host.onDeath(this, new Error("A message from the worker was unreadable"));
-    worker.onmessage = (event) =>
-      void this.#died(
-        new Error(
-          `Task code posted a message on the worker's own channel (${typeof event
-            .data}): self.postMessage() is reserved for the pool`,
-        ),
-      );
-    worker.onmessageerror = worker.onmessage;
-    worker.onerror = (event) => {
-      event.preventDefault();
-      const text = String(event.message ?? "").replace(ANSI, "");
-      const at = event.filename
-        ? ` (at ${event.filename}:${event.lineno}:${event.colno})`
-        : "";
-      void this.#died(new Error(text + at));
-    };
-    worker.postMessage(
-      [
-        INIT,
-        spec.moduleUrl,
-        this.control.buffer,
-        this.#lifeline,
-        port2,
-        spec.staticEntry,
-      ],
-      [port2],
-    );
+    this.host = host;
   }
+
+  /** The worker's record of each task it holds. */
+  abstract readonly control: WorkerControl;
+  /** Whether a lone primitive call may travel as a bare value. */
+  abstract readonly fastPath: boolean;
+  /** The name of its lifeline (threads; a process has none). */
+  abstract readonly lifeline: string;
+  /** Posts a message to the worker. @throws {unknown} If it cannot be cloned. */
+  abstract post(message: unknown, transfer: Transferable[] | undefined): void;
+  /** Sets the fast-path cells of a task sent as a bare value. */
+  abstract setFastTask(id: number, fnId: number): void;
+  /** Starts watching for the worker's end (once it said LIVE). */
+  abstract watch(): void;
+  /** Stops watching, so that the process may exit. */
+  abstract unwatch(): void;
+  /**
+   * Takes the worker out of service and gives back what it held; after
+   * this the handle holds nothing and ignores its worker.
+   *
+   * @returns What it held, or `undefined` if that cannot be known yet (a
+   *   process being killed): its death then comes back through
+   *   `onDeath`, once everything it said before it ended has been read.
+   */
+  abstract stop(): Stopped | undefined;
 
   // ---- transitions --------------------------------------------------------
-
-  /** starting: the worker holds its lifeline, so watching it now is sound. */
-  watch(): void {
-    if (this.#watch !== undefined || this.state === "exited") return;
-    this.#watch = new AbortController();
-    watchLifeline(this.#lifeline, this.#watch.signal, async () => {
-      if (this.state === "exited") return;
-      if (this.state !== "stopping" && this.state !== "abandoned") {
-        // It ended without a word: take it out of service first.
-        await this.#died(
-          new Error(
-            "The worker's thread ended without reporting why (self.close() or Deno.exit() where they could not be intercepted)",
-          ),
-        );
-      }
-      this.state = "exited";
-      this.#host.onExit(this);
-    });
-  }
-
-  /**
-   * ready/retiring -> dying: the worker died without a word on its port (its
-   * `error` event, a stray message, or its lifeline). What it posted before
-   * it died may still be on its way through the port: keep reading until the
-   * port has been quiet for a moment (a FATAL report, which the worker sends
-   * last, ends the wait at once), then report the death.
-   */
-  #died(cause: unknown): Promise<void> {
-    // Reported once, whichever way it was seen first.
-    this.#death ??= this.#reportDeath(cause);
-    return this.#death;
-  }
-
-  async #reportDeath(cause: unknown): Promise<void> {
-    if (this.state === "ready" || this.state === "retiring") {
-      this.state = "dying";
-    }
-    // A starting worker stays starting: its LOAD_ERROR may be on its way.
-    const until = performance.now() + DRAIN_MS;
-    let seen = -1;
-    while (
-      (this.state === "dying" || this.state === "starting") &&
-      seen !== this.#messages && performance.now() < until
-    ) {
-      seen = this.#messages;
-      await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-    }
-    // Unless what it posted last (FATAL, LOAD_ERROR) already stopped it.
-    if (this.inService) this.#host.onDeath(this, cause);
-  }
 
   /** Whether it has not been taken out of service yet. */
   get inService(): boolean {
@@ -234,7 +179,7 @@ export class WorkerHandle {
 
   /** starting -> ready. */
   markReady(): void {
-    this.#clearStartTimer();
+    this.clearStartTimer();
     this.state = "ready";
     this.lastProgressAt = this.idleSince = performance.now();
   }
@@ -242,58 +187,6 @@ export class WorkerHandle {
   /** ready -> retiring. */
   retire(): void {
     if (this.state === "ready") this.state = "retiring";
-  }
-
-  /**
-   * Takes the worker out of service: terminates it and gives back what it
-   * held. After this the handle holds nothing and ignores its worker.
-   *
-   * @returns The tasks it held that never started (taken back: they may run
-   *   elsewhere) and those that had started (running, or finished with their
-   *   result lost), both in seq order.
-   */
-  stop(): { unstarted: Task[]; started: Task[] } {
-    const unstarted: Task[] = [];
-    const started: Task[] = [];
-    if (this.inService) {
-      let running = false;
-      for (let seq = this.#low; seq < this.nextSeq; seq++) {
-        const task = this.#held[seq % SLOTS];
-        if (task === undefined || task.seq !== seq || task.worker !== this) {
-          continue;
-        }
-        const state = this.control.state(seq);
-        if (state === STARTED || state === CANCELLED) running = true;
-        if (this.control.revoke(seq)) unstarted.push(task);
-        else started.push(task);
-        task.worker = undefined;
-      }
-      this.#held.fill(undefined);
-      this.heldCount = 0;
-      this.#low = this.nextSeq;
-      this.#clearStartTimer();
-      this.#clearGrace();
-      this.#port.onmessage = null;
-      this.#port.close();
-      this.#worker.onmessage = this.#worker.onerror = null;
-      this.#worker.terminate();
-      this.state = running ? "abandoned" : "stopping";
-      // Watching before the worker held its lifeline would end at once, but
-      // a terminated worker that never held it has no thread left to wait
-      // for.
-      this.watch();
-    }
-    return { unstarted, started };
-  }
-
-  /** Stops watching its lifeline, so that the process may exit. */
-  unwatch(): void {
-    this.#watch?.abort();
-  }
-
-  /** The name of its lifeline (held while its thread lives). */
-  get lifeline(): string {
-    return this.#lifeline;
   }
 
   // ---- what it holds ------------------------------------------------------
@@ -346,12 +239,33 @@ export class WorkerHandle {
     this.heldCount--;
     task.worker = undefined;
     task.seq = -1;
-    if (seq === this.#graceSeq) this.#clearGrace();
+    if (seq === this.graceSeq) this.clearGrace();
     while (
       this.#low < this.nextSeq && this.#held[this.#low % SLOTS] === undefined
     ) {
       this.#low++;
     }
+  }
+
+  /**
+   * Empties the held table for `stop()`: each task it held, in seq order,
+   * with `keep` deciding whether it goes back unstarted.
+   */
+  protected takeAll(unstarted: (seq: number) => boolean): Stopped {
+    const stopped: Stopped = { unstarted: [], started: [] };
+    for (let seq = this.#low; seq < this.nextSeq; seq++) {
+      const task = this.at(seq);
+      if (task === undefined) continue;
+      if (unstarted(seq)) stopped.unstarted.push(task);
+      else stopped.started.push(task);
+      task.worker = undefined;
+    }
+    this.#held.fill(undefined);
+    this.heldCount = 0;
+    this.#low = this.nextSeq;
+    this.clearStartTimer();
+    this.clearGrace();
+    return stopped;
   }
 
   /** How many more tasks it can hold. */
@@ -387,10 +301,11 @@ export class WorkerHandle {
     return n;
   }
 
+  // ---- timers -------------------------------------------------------------
+
   /**
-   * Tells the worker its running task `seq` was cancelled (its signal
-   * aborts with `reason`), and gives it `graceMs` to end before
-   * `onExpired` runs.
+   * Tells the worker its task `seq` was cancelled (its signal aborts with
+   * `reason`), and gives it `graceMs` to end before `onExpired` runs.
    */
   abortRunning(
     seq: number,
@@ -401,17 +316,27 @@ export class WorkerHandle {
     try {
       this.post([ABORT, seq, serializeError(reason)], undefined);
     } catch {
-      // Its port is closed: its death is being handled.
+      // Its channel is closed: its death is being handled.
     }
     if (!Number.isFinite(graceMs)) return;
-    this.#clearGrace();
-    this.#graceSeq = seq;
+    this.armGrace(seq, graceMs, onExpired);
+  }
+
+  /** Runs `onExpired` in `graceMs` unless task `seq` has ended by then. */
+  protected armGrace(seq: number, graceMs: number, onExpired: () => void) {
+    this.clearGrace();
+    this.graceSeq = seq;
     this.#graceTimer = setTimeout(() => {
       this.#graceTimer = undefined;
-      if (this.#graceSeq === seq && this.control.state(seq) !== DONE) {
-        onExpired();
+      if (this.graceSeq === seq && this.control.state(seq) !== DONE) {
+        this.graceExpired(seq, onExpired);
       }
     }, graceMs);
+  }
+
+  /** The grace of cancelled task `seq` ran out while it had not ended. */
+  protected graceExpired(_seq: number, onExpired: () => void): void {
+    onExpired();
   }
 
   /** Runs `onExpired` unless the worker is ready within `timeoutMs`. */
@@ -422,24 +347,14 @@ export class WorkerHandle {
     }, timeoutMs);
   }
 
-  #clearGrace(): void {
+  protected clearGrace(): void {
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
-    this.#graceSeq = -1;
+    this.graceSeq = -1;
   }
 
-  #clearStartTimer(): void {
+  protected clearStartTimer(): void {
     if (this.#startTimer !== undefined) clearTimeout(this.#startTimer);
     this.#startTimer = undefined;
-  }
-
-  // ---- messages -----------------------------------------------------------
-
-  /** Posts on the private port. */
-  post(message: unknown, transfer: Transferable[] | undefined): void {
-    // An empty transfer list still costs Deno about a microsecond.
-    if (transfer === undefined || transfer.length === 0) {
-      this.#port.postMessage(message);
-    } else this.#port.postMessage(message, transfer);
   }
 }

@@ -48,6 +48,13 @@ import { runChunk } from "./_worker_chunks.ts";
 /** Sends a message to the pool on the private port. */
 export type Send = (message: unknown, transfer?: Transferable[]) => void;
 
+/**
+ * Tells the pool that the tasks through seq `through` may start, and
+ * resolves once it is sure to learn it even if this worker dies at once (a
+ * process worker: the claim is in the kernel's socket buffer).
+ */
+export type Claim = (through: number) => Promise<void>;
+
 const kTransfer = Symbol.for("@seed/concurrency/transfer");
 const now = performance.now.bind(performance);
 /** The oldest a result may get in the outbox, in ms. */
@@ -55,11 +62,16 @@ const MAX_BATCH_MS = 1;
 const MAX_BATCH_RESULTS = 4096;
 /** A function whose every run took less than this is quick, in ms. */
 const QUICK_MS = 0.5;
+/** The most tasks of quick functions one claim covers. */
+const CLAIM_WINDOW = 256;
 
 export class Runner {
   readonly #control: ControlBlock;
   readonly #send: Send;
   readonly #fns: FnRegistry;
+  readonly #claim: Claim | undefined;
+  /** The last seq claimed (process workers). */
+  #claimed = -1;
   /** TASKS messages, each with the seq of its first record in slot 1. */
   readonly #inbox = new RingBuffer<unknown[]>();
   #cursor = 2;
@@ -86,10 +98,21 @@ export class Runner {
   #since = 0;
   readonly context: TaskContext;
 
-  constructor(control: ControlBlock, send: Send, fns: FnRegistry) {
+  /**
+   * @param claim For a process worker: how tasks are claimed before they
+   *   start (see `docs/process_mode.md`). A thread's claim is the control
+   *   block's compare-and-swap alone.
+   */
+  constructor(
+    control: ControlBlock,
+    send: Send,
+    fns: FnRegistry,
+    claim?: Claim,
+  ) {
     this.#control = control;
     this.#send = send;
     this.#fns = fns;
+    this.#claim = claim;
     this.context = {
       get id() {
         return id();
@@ -144,6 +167,17 @@ export class Runner {
     if (!this.#running) void this.#loop();
   }
 
+  /**
+   * Answers task `seq`, which the pool cancelled before it started, with
+   * `reason` (a process worker: the pool cannot take it back itself).
+   */
+  skip(seq: number, reason: unknown): void {
+    this.#outbox.push(seq, ERROR, serializeError(reason), 0);
+    this.#transfers.push(undefined);
+    this.#origins.push(0);
+    this.flush();
+  }
+
   /** The pool cancelled task `seq`; aborts its signal if it is running. */
   abort(seq: number, reason: unknown): void {
     if (seq !== this.#seq) return;
@@ -185,8 +219,14 @@ export class Runner {
         this.#inbox.shift();
         this.#cursor = 2;
       }
-      if (!this.#control.start(seq)) continue; // taken back by the pool
       const fnId = batch[at + 1] as number;
+      if (this.#claim !== undefined && seq > this.#claimed) {
+        // A process worker: the pool must know before the task starts.
+        this.#claimed = this.#claimWindow(batch, at, seq, fnId);
+        this.flush();
+        await this.#claim(this.#claimed);
+      }
+      if (!this.#control.start(seq)) continue; // taken back by the pool
       // A result in a message goes before the next task starts, whatever it
       // is; one in the ring is read by the pool even while this worker is
       // busy, so it waits only for tasks known to be quick.
@@ -206,6 +246,26 @@ export class Runner {
     }
     this.flush();
     this.#running = false;
+  }
+
+  /**
+   * The last seq one claim covers from `seq` (at `at` in `batch`): the
+   * tasks of quick functions that follow in the same message, so tiny tasks
+   * cost one claim per message. At a death, such tasks claimed but not
+   * started fail with the running one (at most about a millisecond of work).
+   */
+  #claimWindow(batch: unknown[], at: number, seq: number, fnId: number) {
+    let through = seq;
+    if (!this.#isQuick(fnId)) return through;
+    for (
+      let i = at + TASK_FIELDS;
+      i < batch.length && through - seq < CLAIM_WINDOW;
+      i += TASK_FIELDS
+    ) {
+      if (!this.#isQuick(batch[i + 1] as number)) break;
+      through++;
+    }
+    return through;
   }
 
   #isQuick(fnId: number): boolean {

@@ -11,11 +11,9 @@
 
 import { shouldSpawn } from "./_balance.ts";
 import { heldLifelines } from "./_lifeline.ts";
-import {
-  WorkerHandle,
-  type WorkerHost,
-  type WorkerSpec,
-} from "./_worker_handle.ts";
+import { ProcessWorkerHandle } from "./_process_worker.ts";
+import { ThreadWorker } from "./_thread_worker.ts";
+import type { WorkerHandle, WorkerHost, WorkerSpec } from "./_worker_handle.ts";
 
 export interface WorkerSetConfig {
   size: number;
@@ -159,11 +157,10 @@ export class WorkerSet {
    * @throws {unknown} What `new Worker` throws.
    */
   #spawn(): void {
-    const worker = new WorkerHandle(
-      this.#nextId++,
-      this.#config.spec,
-      this.#host,
-    );
+    const { spec } = this.#config;
+    const worker: WorkerHandle = spec.isolation === "process"
+      ? new ProcessWorkerHandle(this.#nextId++, spec, this.#host)
+      : new ThreadWorker(this.#nextId++, spec, this.#host);
     this.#list.push(worker);
     const timeout = this.#config.startTimeoutMs;
     if (Number.isFinite(timeout)) {

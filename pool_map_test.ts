@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // starmap, per-item transfer and progress for map and imap.
 import assert from "node:assert/strict";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "./_test_pool.ts";
 import type * as Tasks from "./testdata/tasks.ts";
 
 const TASKS = new URL("./testdata/tasks.ts", import.meta.url);

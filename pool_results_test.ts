@@ -2,7 +2,7 @@
 // When results reach their callers: never held back behind a long task on the
 // same worker, even one of the same function that has always been quick.
 import assert from "node:assert/strict";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "./_test_pool.ts";
 import { flags, signal, until } from "./_test_atomics.ts";
 
 /** Returns `x` (as an object if `boxed`); blocks first if given a gate. */

@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // deno-lint-ignore-file no-explicit-any -- tests call the API with values its types forbid
 import assert from "node:assert/strict";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "./_test_pool.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 import type * as Tasks from "./testdata/tasks.ts";

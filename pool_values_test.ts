@@ -3,7 +3,7 @@
 // arguments, results that look like the library's markers, and thrown values
 // that cannot be read. Each once broke a call, a worker or the pool.
 import assert from "node:assert/strict";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "./_test_pool.ts";
 import { SharedValue } from "./sync/shared_value.ts";
 
 Deno.test("a task that throws a revoked Proxy fails its own call, and its worker goes on", async () => {

@@ -2,7 +2,7 @@
 // Warm pools: `minSize` and `ready()`.
 // deno-lint-ignore-file no-explicit-any -- tests call the API with values its types forbid
 import assert from "node:assert/strict";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "./_test_pool.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 

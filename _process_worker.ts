@@ -1,0 +1,260 @@
+// Copyright the @seed/concurrency authors. MIT license.
+
+/**
+ * Internal: a pool worker that is a child `deno` process (`isolation:
+ * "process"`), on the transport of `_proc_spawn.ts`. Its tasks travel in
+ * the same TASKS messages as a thread's, encoded at once (a task that cannot
+ * be cloned fails at dispatch, as with `postMessage`).
+ *
+ * **Who knows what.** A process shares no memory with the pool, so the
+ * child owns the truth about its tasks and the parent keeps a mirror
+ * ({@linkcode Mirror}) that is never ahead of it:
+ * - the child claims tasks (CLAIM, through a seq) and waits until the claim
+ *   is written out before any of them starts; results mark tasks DONE;
+ * - so at any moment every task past `claimedThrough` has surely not
+ *   started, and once the child has ended and its channel is read to the
+ *   end, the claims are final: at a death, tasks past it run elsewhere, and
+ *   the others fail with `WorkerCrashedError`;
+ * - the parent cannot take back a task from a live child (a revoke fails):
+ *   a cancelled task is answered by the child, which skips it if it had not
+ *   started (ABORT) or aborts its signal if it runs. The grace timer starts
+ *   only once the task is claimed, so a task waiting behind a long one is
+ *   never the reason its worker is killed. Work is not stolen from process
+ *   workers (a steal needs a take-back).
+ *
+ * **Stopping.** A worker that holds nothing ends its channel and exits by
+ * itself (killed if it has not within `EXIT_GRACE_MS`). One that holds tasks
+ * is killed (SIGKILL, which ends even a synchronous loop, so a process
+ * worker is never abandoned), and `stop()` defers the judgement of its tasks
+ * until its channel is read to the end: its death then comes back through
+ * `onDeath`.
+ *
+ * @module
+ */
+
+import {
+  DONE,
+  REVOKED,
+  SENT,
+  SLOTS,
+  type SlotState,
+  STARTED,
+  word,
+} from "./_control.ts";
+import { type ProcessExit, ProcessWorker } from "./_proc_spawn.ts";
+import { CLAIM } from "./_proc_protocol.ts";
+import { READY, RESULT_FIELDS, RESULTS } from "./_protocol.ts";
+import {
+  type Stopped,
+  type WorkerControl,
+  WorkerHandle,
+  type WorkerHost,
+  type WorkerSpec,
+} from "./_worker_handle.ts";
+
+/** How long a child that holds nothing may take to exit when told, in ms. */
+const EXIT_GRACE_MS = 2000;
+
+/** The parent's record of a child's tasks, from what the child said. */
+export class Mirror implements WorkerControl {
+  readonly #words = new Int32Array(SLOTS);
+  /** Every task through this seq may have started; none after it has. */
+  claimedThrough = -1;
+  /** Whether the child has ended and all it said was read. */
+  final = false;
+
+  state(seq: number): SlotState | undefined {
+    const w = this.#words[seq % SLOTS] as number;
+    return word(seq, (w & 7) as SlotState) === w
+      ? (w & 7) as SlotState
+      : undefined;
+  }
+
+  send(seq: number): void {
+    this.#words[seq % SLOTS] = word(seq, SENT);
+  }
+
+  /** The child claimed the tasks from the last claim through `through`. */
+  claim(through: number): void {
+    for (let seq = this.claimedThrough + 1; seq <= through; seq++) {
+      if (this.state(seq) === SENT) {
+        this.#words[seq % SLOTS] = word(seq, STARTED);
+      }
+    }
+    if (through > this.claimedThrough) this.claimedThrough = through;
+  }
+
+  /** The child answered task `seq`. */
+  done(seq: number): void {
+    this.#words[seq % SLOTS] = word(seq, DONE);
+  }
+
+  /** Only once the child has ended, and only a task it never claimed. */
+  revoke(seq: number): boolean {
+    if (!this.final || seq <= this.claimedThrough) return false;
+    if (this.state(seq) !== SENT) return false;
+    this.#words[seq % SLOTS] = word(seq, REVOKED);
+    return true;
+  }
+
+  /** Whether to tell the child (it has not answered the task yet). */
+  cancel(seq: number): boolean {
+    const state = this.state(seq);
+    return state !== undefined && state !== DONE && state !== REVOKED;
+  }
+
+  takeResults(): number {
+    return 0;
+  }
+
+  waiting(): number {
+    return 0;
+  }
+}
+
+export class ProcessWorkerHandle extends WorkerHandle {
+  readonly control: Mirror = new Mirror();
+  readonly fastPath = false;
+  readonly lifeline = "";
+  readonly #process: ProcessWorker;
+  /** Why it failed to start, if it reported it (LOAD_ERROR). */
+  #startError: unknown = undefined;
+  /** Whether it has exited and its channel has been read to the end. */
+  #ended = false;
+  #graceMs = 0;
+  /** A cancelled task whose grace ran out before the child claimed it. */
+  #graceOnClaim: { seq: number; onExpired: () => void } | undefined = undefined;
+  #exitTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  /** @throws {unknown} What `spawn` throws (no `--allow-run`, say). */
+  constructor(id: number, spec: WorkerSpec, host: WorkerHost) {
+    super(id, host);
+    this.#process = new ProcessWorker({
+      moduleUrl: spec.moduleUrl,
+      permissions: spec.permissions,
+      maxMemoryMb: spec.maxMemoryMb,
+    }, { onMessage: (_, message) => this.#receive(message) });
+    this.#process.ready.then(
+      () => {
+        if (this.state === "starting") host.onMessage(this, [READY]);
+      },
+      (error) => {
+        this.#startError = error;
+      },
+    );
+    void this.#process.exited.then((exit) => this.#exited(exit));
+  }
+
+  /** Its process id. */
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  #receive(message: unknown[]): void {
+    if (!this.inService) return;
+    if (message[0] === CLAIM) {
+      const through = message[1] as number;
+      if (through >= this.nextSeq) {
+        this.#process.kill();
+        return this.host.onDeath(
+          this,
+          new Error(
+            `The worker process broke the protocol: it claimed task ${through}, which it was not sent`,
+          ),
+        );
+      }
+      this.control.claim(through);
+      const waiting = this.#graceOnClaim;
+      if (waiting !== undefined && through >= waiting.seq) {
+        this.#graceOnClaim = undefined;
+        this.armGrace(waiting.seq, this.#graceMs, waiting.onExpired);
+      }
+      return;
+    }
+    if (message[0] === RESULTS) {
+      for (let i = 1; i < message.length; i += RESULT_FIELDS) {
+        const seq = message[i] as number;
+        if (this.at(seq) !== undefined) this.control.done(seq);
+      }
+    }
+    this.host.onMessage(this, message);
+  }
+
+  #exited(exit: ProcessExit): void {
+    this.#ended = true;
+    this.control.final = true;
+    if (this.#exitTimer !== undefined) clearTimeout(this.#exitTimer);
+    if (this.inService) {
+      const cause = this.state === "starting" && this.#startError !== undefined
+        ? this.#startError
+        : exit.cause;
+      this.host.onDeath(this, cause);
+    }
+    this.state = "exited";
+    this.host.onExit(this);
+  }
+
+  override abortRunning(
+    seq: number,
+    reason: unknown,
+    graceMs: number,
+    onExpired: () => void,
+  ): void {
+    this.#graceMs = graceMs;
+    super.abortRunning(seq, reason, graceMs, onExpired);
+  }
+
+  protected override graceExpired(seq: number, onExpired: () => void): void {
+    // Not started: it waits behind another task, and the child skips it
+    // when it gets there. Its grace starts once it is claimed.
+    if (seq > this.control.claimedThrough && !this.#ended) {
+      this.#graceOnClaim = { seq, onExpired };
+      return;
+    }
+    onExpired();
+  }
+
+  protected override clearGrace(): void {
+    super.clearGrace();
+    this.#graceOnClaim = undefined;
+  }
+
+  stop(): Stopped | undefined {
+    if (!this.inService) return { unstarted: [], started: [] };
+    if (!this.#ended && this.heldCount > 0) {
+      // Its claims are final only once all it said is read.
+      this.state = "dying";
+      this.#process.kill();
+      return undefined;
+    }
+    const stopped = this.takeAll((seq) => this.control.revoke(seq));
+    if (!this.#ended) {
+      if (this.state === "starting") this.#process.kill();
+      else {
+        this.#process.close();
+        this.#exitTimer = setTimeout(
+          () => this.#process.kill(),
+          EXIT_GRACE_MS,
+        );
+      }
+    }
+    this.state = "stopping";
+    return stopped;
+  }
+
+  watch(): void {}
+
+  unwatch(): void {}
+
+  setFastTask(): void {}
+
+  /**
+   * Sends `message` with the others of this tick (`transfer` is moot: a
+   * process gets a copy).
+   *
+   * @throws {unknown} If `message` cannot be cloned (nothing is sent).
+   */
+  post(message: unknown, _transfer: Transferable[] | undefined): void {
+    this.#process.sendNow(message);
+  }
+}

@@ -1,0 +1,50 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// deno-lint-ignore-file no-explicit-any -- passes the constructor's arguments through
+
+/**
+ * Internal, for tests: the pool the shared suite uses. It is `WorkerPool`
+ * with the isolation the suite runs under: threads by default, processes
+ * when a `*_process_test.ts` file imported `_test_process_mode.ts` first
+ * (each test file runs in its own isolate). An explicit `isolation` option
+ * wins.
+ *
+ * @module
+ */
+
+import { type TaskModule, WorkerPool as Base } from "./pool.ts";
+
+const MODE = Symbol.for("@seed/concurrency/test-isolation");
+
+/** The isolation the suite runs under. */
+export function testIsolation(): "thread" | "process" {
+  return (globalThis as any)[MODE] === "process" ? "process" : "thread";
+}
+
+/** Whether the suite runs with process workers. */
+export function inProcessMode(): boolean {
+  return testIsolation() === "process";
+}
+
+/** Sets the suite's isolation (see `_test_process_mode.ts`). */
+export function setTestIsolation(isolation: "thread" | "process"): void {
+  (globalThis as any)[MODE] = isolation;
+}
+
+function isOptions(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** `WorkerPool`, with the suite's isolation. */
+export class WorkerPool<M extends TaskModule = Record<never, never>>
+  extends Base<M> {
+  constructor(moduleOrOptions?: any, options?: any) {
+    if (!inProcessMode()) {
+      super(moduleOrOptions, options);
+    } else if (moduleOrOptions === undefined || isOptions(moduleOrOptions)) {
+      super({ isolation: "process", ...moduleOrOptions }, options);
+    } else if (options === undefined || isOptions(options)) {
+      super(moduleOrOptions, { isolation: "process", ...options });
+    } else super(moduleOrOptions, options);
+  }
+}
