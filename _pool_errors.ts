@@ -23,11 +23,12 @@ export function diedError(
   label: string,
   finished: boolean,
   cause: unknown,
+  how?: string,
 ): WorkerCrashedError {
   return new WorkerCrashedError(
     `Worker ${workerId} ${
       finished ? "died after finishing" : "died while running"
-    } ${label}: the pool replaced it`,
+    } ${label}${how === undefined ? "" : ` (${how})`}: the pool replaced it`,
     { cause, workerId },
   );
 }

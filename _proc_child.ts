@@ -237,6 +237,11 @@ socket.on("data", (chunk: Uint8Array) => {
 socket.on("end", () => exit(0));
 socket.on("error", () => exit(0));
 
+(globalThis as { close?: () => void }).close = () =>
+  void lastWords([
+    FATAL,
+    serializeError(new Error("The worker called self.close()")),
+  ], 0);
 try {
   const realExit = Deno.exit;
   Object.defineProperty(Deno, "exit", {

@@ -117,8 +117,6 @@ export class ProcessWorkerHandle extends WorkerHandle {
   readonly fastPath = false;
   readonly lifeline = "";
   readonly #process: ProcessWorker;
-  /** Why it failed to start, if it reported it (LOAD_ERROR). */
-  #startError: unknown = undefined;
   /** Whether it has exited and its channel has been read to the end. */
   #ended = false;
   #graceMs = 0;
@@ -134,13 +132,12 @@ export class ProcessWorkerHandle extends WorkerHandle {
       permissions: spec.permissions,
       maxMemoryMb: spec.maxMemoryMb,
     }, { onMessage: (_, message) => this.#receive(message) });
+    // A failure to start is seen at its exit, with what it reported.
     this.#process.ready.then(
       () => {
         if (this.state === "starting") host.onMessage(this, [READY]);
       },
-      (error) => {
-        this.#startError = error;
-      },
+      () => {},
     );
     void this.#process.exited.then((exit) => this.#exited(exit));
   }
@@ -184,11 +181,14 @@ export class ProcessWorkerHandle extends WorkerHandle {
     this.#ended = true;
     this.control.final = true;
     if (this.#exitTimer !== undefined) clearTimeout(this.#exitTimer);
+    this.endedHow = exit.signal !== null
+      ? `its process was killed by ${exit.signal}`
+      : `its process exited with code ${exit.code}`;
     if (this.inService) {
-      const cause = this.state === "starting" && this.#startError !== undefined
-        ? this.#startError
-        : exit.cause;
-      this.host.onDeath(this, cause);
+      // What the child reported (an uncaught error, say) is the cause; the
+      // exit itself explains the rest (out of memory, a kill, an exit code).
+      const reported = exit.outOfMemory ? undefined : exit.cause.cause;
+      this.host.onDeath(this, reported ?? exit.cause);
     }
     this.state = "exited";
     this.host.onExit(this);
@@ -249,12 +249,23 @@ export class ProcessWorkerHandle extends WorkerHandle {
   setFastTask(): void {}
 
   /**
-   * Sends `message` with the others of this tick (`transfer` is moot: a
-   * process gets a copy).
+   * Sends `message` with the others of this tick. A process gets a copy of
+   * everything; the `ArrayBuffer`s in `transfer` are then detached here, so
+   * a transfer means the same as with threads.
    *
    * @throws {unknown} If `message` cannot be cloned (nothing is sent).
    */
-  post(message: unknown, _transfer: Transferable[] | undefined): void {
+  post(message: unknown, transfer: Transferable[] | undefined): void {
     this.#process.sendNow(message);
+    if (transfer === undefined) return;
+    for (const item of transfer) {
+      if (item instanceof ArrayBuffer && !item.detached) {
+        try {
+          item.transfer();
+        } catch {
+          // Not detachable (a WebAssembly memory, say): it stays usable.
+        }
+      }
+    }
   }
 }

@@ -528,7 +528,13 @@ export class Scheduler implements WorkerHost {
       const finished = worker.control.state(task.seq) === DONE;
       const error = this.state === "closed" && cause === undefined
         ? closedError()
-        : diedError(worker.id, this.fns.label(task.fnId), finished, cause);
+        : diedError(
+          worker.id,
+          this.fns.label(task.fnId),
+          finished,
+          cause,
+          worker.endedHow,
+        );
       this.#settle(task, "failed", false, error);
     }
     this.#pump();

@@ -25,6 +25,18 @@ export function inProcessMode(): boolean {
   return testIsolation() === "process";
 }
 
+/**
+ * Test options for a test of what only threads do or can observe: shared
+ * memory between the test and its tasks (the flags of `_test_atomics.ts`),
+ * work stealing, the fast path, channels. Process mode has its own tests of
+ * the same behaviours where they apply (`pool_process_test.ts`).
+ */
+export const THREADS_ONLY: { ignore: boolean } = {
+  get ignore(): boolean {
+    return inProcessMode();
+  },
+};
+
 /** Sets the suite's isolation (see `_test_process_mode.ts`). */
 export function setTestIsolation(isolation: "thread" | "process"): void {
   (globalThis as any)[MODE] = isolation;

@@ -132,6 +132,8 @@ export abstract class WorkerHandle {
   heldCount = 0;
   /** Tasks it finished (answered), for `maxTasksPerWorker`. */
   finished = 0;
+  /** How it ended, in words, once known ("its process exited with code 1"). */
+  endedHow: string | undefined = undefined;
   /** The cancelled running task its grace timer waits for, or -1. */
   protected graceSeq = -1;
   #graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;

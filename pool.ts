@@ -157,7 +157,8 @@ export interface WorkerPoolOptions {
    *   `permissions` need no unstable flag; a native crash fails one task.
    *   The price: a worker start costs about 4× a thread's, a round trip
    *   some 100 µs, and nothing is shared: arguments and results are copied
-   *   (a `transfer` list copies too), and `SharedValue`, `SharedLock`,
+   *   (the buffers a `transfer` list names are copied, then detached here,
+   *   as with threads), and `SharedValue`, `SharedLock`,
    *   channels and other shared-memory objects cannot be passed to a task
    *   (the call fails with a `TypeError`). Tasks held by a process worker
    *   are not moved to another when it is busy. The process needs

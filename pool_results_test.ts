@@ -2,7 +2,7 @@
 // When results reach their callers: never held back behind a long task on the
 // same worker, even one of the same function that has always been quick.
 import assert from "node:assert/strict";
-import { WorkerPool } from "./_test_pool.ts";
+import { THREADS_ONLY, WorkerPool } from "./_test_pool.ts";
 import { flags, signal, until } from "./_test_atomics.ts";
 
 /** Returns `x` (as an object if `boxed`); blocks first if given a gate. */
@@ -21,25 +21,29 @@ function job(
 
 for (const boxed of [false, true]) {
   const what = boxed ? "an object" : "a number";
-  Deno.test(`a quick task's result (${what}) reaches its caller while a long task of the same function blocks its worker`, async () => {
-    await using pool = new WorkerPool({ size: 1 });
-    // Teach the worker that the function is quick.
-    await Promise.all(
-      Array.from({ length: 200 }, (_, i) => pool.run(job, [i, boxed])),
-    );
-    const gate = flags();
-    const quick = pool.run(job, [7, boxed]);
-    const blocker = pool.run(job, [8, boxed, gate]);
-    try {
-      assert.deepEqual(await quick, boxed ? { x: 7 } : 7);
-      await until(gate, 1, 1);
-      // Still blocked: the quick result did not wait for it.
-      assert.equal(Atomics.load(gate, 0), 0);
-    } finally {
-      signal(gate, 0, 1);
-    }
-    assert.deepEqual(await blocker, boxed ? { x: 8 } : 8);
-  });
+  Deno.test(
+    `a quick task's result (${what}) reaches its caller while a long task of the same function blocks its worker`,
+    THREADS_ONLY,
+    async () => {
+      await using pool = new WorkerPool({ size: 1 });
+      // Teach the worker that the function is quick.
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) => pool.run(job, [i, boxed])),
+      );
+      const gate = flags();
+      const quick = pool.run(job, [7, boxed]);
+      const blocker = pool.run(job, [8, boxed, gate]);
+      try {
+        assert.deepEqual(await quick, boxed ? { x: 7 } : 7);
+        await until(gate, 1, 1);
+        // Still blocked: the quick result did not wait for it.
+        assert.equal(Atomics.load(gate, 0), 0);
+      } finally {
+        signal(gate, 0, 1);
+      }
+      assert.deepEqual(await blocker, boxed ? { x: 8 } : 8);
+    },
+  );
 }
 
 Deno.test("results in the ring survive their worker's death and are delivered", async () => {

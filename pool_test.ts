@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // deno-lint-ignore-file no-explicit-any -- tests call the API with values its types forbid
 import assert from "node:assert/strict";
-import { WorkerPool } from "./_test_pool.ts";
+import { inProcessMode, THREADS_ONLY, WorkerPool } from "./_test_pool.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 import type * as Tasks from "./testdata/tasks.ts";
@@ -191,21 +191,25 @@ Deno.test("submit() returns a Future that settles with the result", async () => 
   assert.equal(failed.state, "rejected");
 });
 
-Deno.test("a signal removes a queued task: it never runs and the call rejects with the reason", async () => {
-  await using pool = taskPool({ size: 1 });
-  const gate = flags();
-  const blocker = pool.run("block", [gate]);
-  await until(gate, 0, 1);
-  const controller = new AbortController();
-  const queued = pool.run("workerTag", [], { signal: controller.signal });
-  const reason = new Error("not needed");
-  controller.abort(reason);
-  assert.equal(await queued.catch((e) => e), reason);
-  Atomics.store(gate, 2, 1);
-  await blocker;
-  assert.equal(pool.stats.cancelled, 1);
-  assert.equal(pool.stats.completed, 1);
-});
+Deno.test(
+  "a signal removes a queued task: it never runs and the call rejects with the reason",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1 });
+    const gate = flags();
+    const blocker = pool.run("block", [gate]);
+    await until(gate, 0, 1);
+    const controller = new AbortController();
+    const queued = pool.run("workerTag", [], { signal: controller.signal });
+    const reason = new Error("not needed");
+    controller.abort(reason);
+    assert.equal(await queued.catch((e) => e), reason);
+    Atomics.store(gate, 2, 1);
+    await blocker;
+    assert.equal(pool.stats.cancelled, 1);
+    assert.equal(pool.stats.completed, 1);
+  },
+);
 
 Deno.test("an already aborted signal rejects the call without running it", async () => {
   await using pool = new WorkerPool({ size: 1 });
@@ -217,56 +221,68 @@ Deno.test("an already aborted signal rejects the call without running it", async
   assert.equal(pool.stats.completed, 0);
 });
 
-Deno.test("an async running task sees the abort through its signal, with the caller's reason", async () => {
-  await using pool = taskPool({ size: 1 });
-  const state = flags();
-  const controller = new AbortController();
-  const call = pool.run("awaitAbort", [state], { signal: controller.signal });
-  await until(state, 0, 1);
-  const reason = new RangeError("stop now");
-  controller.abort(reason);
-  assert.equal(await call.catch((e) => e), reason);
-  await until(state, 1, 1);
-  // The worker stopped cleanly and serves the next task: no crash, no replacement.
-  assert.equal(await pool.run("square", [3]), 9);
-  assert.equal(pool.stats.crashedWorkers, 0);
-});
+Deno.test(
+  "an async running task sees the abort through its signal, with the caller's reason",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1 });
+    const state = flags();
+    const controller = new AbortController();
+    const call = pool.run("awaitAbort", [state], { signal: controller.signal });
+    await until(state, 0, 1);
+    const reason = new RangeError("stop now");
+    controller.abort(reason);
+    assert.equal(await call.catch((e) => e), reason);
+    await until(state, 1, 1);
+    // The worker stopped cleanly and serves the next task: no crash, no replacement.
+    assert.equal(await pool.run("square", [3]), 9);
+    assert.equal(pool.stats.crashedWorkers, 0);
+  },
+);
 
-Deno.test("a synchronous loop sees the abort through the shared-memory flag and stops", async () => {
-  await using pool = taskPool({ size: 1 });
-  const state = flags();
-  const future = pool.submit("spinUntilAborted", [state]);
-  await until(state, 0, 1);
-  assert.equal(future.cancel(), true);
-  assert.equal(future.state, "cancelled");
-  await until(state, 1, 1);
-  assert.equal(await pool.run("square", [4]), 16);
-  assert.equal(pool.stats.crashedWorkers, 0);
-  assert.equal(pool.stats.abandonedWorkers, 0);
-});
+Deno.test(
+  "a synchronous loop sees the abort through the shared-memory flag and stops",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1 });
+    const state = flags();
+    const future = pool.submit("spinUntilAborted", [state]);
+    await until(state, 0, 1);
+    assert.equal(future.cancel(), true);
+    assert.equal(future.state, "cancelled");
+    await until(state, 1, 1);
+    assert.equal(await pool.run("square", [4]), 16);
+    assert.equal(pool.stats.crashedWorkers, 0);
+    assert.equal(pool.stats.abandonedWorkers, 0);
+  },
+);
 
-Deno.test("a task that ignores its cancellation loses its worker after the grace period; others go on", async () => {
-  await using pool = taskPool({ size: 1, abortGraceMs: 10 });
-  const state = flags();
-  const controller = new AbortController();
-  const stuck = pool.run("spinIgnoringAbort", [state], {
-    signal: controller.signal,
-  });
-  await until(state, 0, 1);
-  const next = pool.run("square", [6]);
-  controller.abort(new Error("give up"));
-  await assert.rejects(stuck, /give up/);
-  // The next task runs on a replacement worker while the stuck thread spins.
-  assert.equal(await next, 36);
-  assert.equal(pool.stats.abandonedWorkers, 1);
-  assert.equal(pool.stats.terminatedWorkers, 1);
-  assert.equal(pool.stats.crashedWorkers, 0, "a timeout is not a crash");
-  Atomics.store(state, 2, 1); // let the abandoned loop end
-  while (pool.stats.abandonedWorkers > 0) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.equal(pool.stats.abandonedWorkers, 0);
-});
+Deno.test(
+  "a task that ignores its cancellation loses its worker after the grace period; others go on",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1, abortGraceMs: 10 });
+    const state = flags();
+    const controller = new AbortController();
+    const stuck = pool.run("spinIgnoringAbort", [state], {
+      signal: controller.signal,
+    });
+    await until(state, 0, 1);
+    const next = pool.run("square", [6]);
+    controller.abort(new Error("give up"));
+    await assert.rejects(stuck, /give up/);
+    // The next task runs on a replacement worker while the stuck thread spins.
+    assert.equal(await next, 36);
+    assert.equal(pool.stats.abandonedWorkers, 1);
+    assert.equal(pool.stats.terminatedWorkers, 1);
+    assert.equal(pool.stats.crashedWorkers, 0, "a timeout is not a crash");
+    Atomics.store(state, 2, 1); // let the abandoned loop end
+    while (pool.stats.abandonedWorkers > 0) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(pool.stats.abandonedWorkers, 0);
+  },
+);
 
 for (
   const [how, check] of [
@@ -281,7 +297,12 @@ for (
         cause instanceof TypeError && /nobody handles/.test(cause.message),
     ],
     ["close", (cause: Error) => /self\.close\(\)/.test(cause.message)],
-    ["exit", (cause: Error) => /Deno\.exit\(3\)/.test(cause.message)],
+    [
+      "exit",
+      (cause: Error) =>
+        // A process's exit is seen in its status, not reported.
+        /Deno\.exit\(3\)|exited with code 3/.test(cause.message),
+    ],
   ] as const
 ) {
   Deno.test(`a worker that dies by ${how} fails only its running task; a new worker takes its place`, async () => {
@@ -440,20 +461,24 @@ Deno.test("close() finishes queued work, then calls reject with PoolClosedError"
   assert.equal(pool.stats.workers, 0);
 });
 
-Deno.test("terminate() rejects queued and running tasks with PoolClosedError", async () => {
-  const pool = taskPool({ size: 1 });
-  const gate = flags();
-  const running = pool.run("block", [gate]).catch((e) => e);
-  await until(gate, 0, 1);
-  const queued = pool.run("square", [2]).catch((e) => e);
-  const future = pool.submit("square", [3]);
-  await pool.terminate();
-  Atomics.store(gate, 2, 1);
-  assert.ok((await running) instanceof PoolClosedError);
-  assert.ok((await queued) instanceof PoolClosedError);
-  assert.equal(future.state, "rejected");
-  assert.ok(future.error instanceof PoolClosedError);
-});
+Deno.test(
+  "terminate() rejects queued and running tasks with PoolClosedError",
+  THREADS_ONLY,
+  async () => {
+    const pool = taskPool({ size: 1 });
+    const gate = flags();
+    const running = pool.run("block", [gate]).catch((e) => e);
+    await until(gate, 0, 1);
+    const queued = pool.run("square", [2]).catch((e) => e);
+    const future = pool.submit("square", [3]);
+    await pool.terminate();
+    Atomics.store(gate, 2, 1);
+    assert.ok((await running) instanceof PoolClosedError);
+    assert.ok((await queued) instanceof PoolClosedError);
+    assert.equal(future.state, "rejected");
+    assert.ok(future.error instanceof PoolClosedError);
+  },
+);
 
 function threads(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
@@ -462,75 +487,88 @@ function threads(): number {
 
 // In a process of its own: it counts the process's threads, which other
 // test files running in parallel (warm pools, say) would add to.
-isolatedTest(
-  import.meta.url,
-  "after close no worker thread remains",
+if (!inProcessMode()) {
+  isolatedTest(
+    import.meta.url,
+    "after close no worker thread remains",
+    async () => {
+      // Warm up, so that threads the runtime starts once are already there.
+      {
+        await using pool = new WorkerPool({ size: 2 });
+        await pool.map((x: number) => x, [1, 2, 3, 4], { chunkSize: 1 });
+      }
+      const before = threads();
+      const pool = new WorkerPool({ size: 2 });
+      const gate = flags();
+      // Two tasks that each hold a worker until both have started.
+      const hold = (g: Int32Array) => {
+        Atomics.add(g, 0, 1);
+        Atomics.notify(g, 0);
+        while (Atomics.load(g, 0) < 2) Atomics.wait(g, 0, 1, 20);
+        return 1;
+      };
+      const running = [pool.run(hold, [gate]), pool.run(hold, [gate])];
+      await until(gate, 0, 2);
+      assert.equal(pool.stats.workers, 2);
+      assert.equal(await liveWorkerThreads(), 2);
+      assert.deepEqual(await Promise.all(running), [1, 1]);
+      await pool.close();
+      // Every worker's lifeline lock is freed only when its thread has ended.
+      assert.equal(await liveWorkerThreads(), 0);
+      assert.equal(pool.stats.workers, 0);
+      // The OS threads go too (they may take a moment to be reaped after the
+      // runtime inside them has ended).
+      for (let i = 0; i < 500 && threads() > before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(
+        threads() <= before,
+        `threads: ${threads()}, before: ${before}`,
+      );
+    },
+  );
+}
+
+Deno.test(
+  "maxQueue makes run() wait for room instead of growing the queue",
+  THREADS_ONLY,
   async () => {
-    // Warm up, so that threads the runtime starts once are already there.
-    {
-      await using pool = new WorkerPool({ size: 2 });
-      await pool.map((x: number) => x, [1, 2, 3, 4], { chunkSize: 1 });
-    }
-    const before = threads();
-    const pool = new WorkerPool({ size: 2 });
+    await using pool = taskPool({ size: 1, maxQueue: 2 });
     const gate = flags();
-    // Two tasks that each hold a worker until both have started.
-    const hold = (g: Int32Array) => {
-      Atomics.add(g, 0, 1);
-      Atomics.notify(g, 0);
-      while (Atomics.load(g, 0) < 2) Atomics.wait(g, 0, 1, 20);
-      return 1;
-    };
-    const running = [pool.run(hold, [gate]), pool.run(hold, [gate])];
-    await until(gate, 0, 2);
-    assert.equal(pool.stats.workers, 2);
-    assert.equal(await liveWorkerThreads(), 2);
-    assert.deepEqual(await Promise.all(running), [1, 1]);
-    await pool.close();
-    // Every worker's lifeline lock is freed only when its thread has ended.
-    assert.equal(await liveWorkerThreads(), 0);
-    assert.equal(pool.stats.workers, 0);
-    // The OS threads go too (they may take a moment to be reaped after the
-    // runtime inside them has ended).
-    for (let i = 0; i < 500 && threads() > before; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.ok(threads() <= before, `threads: ${threads()}, before: ${before}`);
+    const running = pool.run("block", [gate]);
+    await until(gate, 0, 1);
+    const queued = [pool.run("square", [1]), pool.run("square", [2])];
+    const waiting = pool.run("square", [3]);
+    await Promise.resolve();
+    assert.equal(pool.stats.queued, 2);
+    assert.equal(pool.stats.waiting, 1);
+    Atomics.store(gate, 2, 1);
+    await running;
+    assert.deepEqual(await Promise.all([...queued, waiting]), [1, 4, 9]);
   },
 );
 
-Deno.test("maxQueue makes run() wait for room instead of growing the queue", async () => {
-  await using pool = taskPool({ size: 1, maxQueue: 2 });
-  const gate = flags();
-  const running = pool.run("block", [gate]);
-  await until(gate, 0, 1);
-  const queued = [pool.run("square", [1]), pool.run("square", [2])];
-  const waiting = pool.run("square", [3]);
-  await Promise.resolve();
-  assert.equal(pool.stats.queued, 2);
-  assert.equal(pool.stats.waiting, 1);
-  Atomics.store(gate, 2, 1);
-  await running;
-  assert.deepEqual(await Promise.all([...queued, waiting]), [1, 4, 9]);
-});
-
-Deno.test("a signal aborts a call that waits for room in a full queue", async () => {
-  await using pool = taskPool({ size: 1, maxQueue: 1 });
-  const gate = flags();
-  const running = pool.run("block", [gate]);
-  await until(gate, 0, 1);
-  const queued = pool.run("square", [1]);
-  const controller = new AbortController();
-  const waiting = pool.run("square", [2], { signal: controller.signal });
-  const future = pool.submit("square", [3]);
-  controller.abort(new Error("no room"));
-  assert.equal(future.cancel(), true);
-  await assert.rejects(waiting, /no room/);
-  Atomics.store(gate, 2, 1);
-  await running;
-  assert.equal(await queued, 1);
-  assert.equal(await pool.run("square", [4]), 16);
-});
+Deno.test(
+  "a signal aborts a call that waits for room in a full queue",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1, maxQueue: 1 });
+    const gate = flags();
+    const running = pool.run("block", [gate]);
+    await until(gate, 0, 1);
+    const queued = pool.run("square", [1]);
+    const controller = new AbortController();
+    const waiting = pool.run("square", [2], { signal: controller.signal });
+    const future = pool.submit("square", [3]);
+    controller.abort(new Error("no room"));
+    assert.equal(future.cancel(), true);
+    await assert.rejects(waiting, /no room/);
+    Atomics.store(gate, 2, 1);
+    await running;
+    assert.equal(await queued, 1);
+    assert.equal(await pool.run("square", [4]), 16);
+  },
+);
 
 Deno.test("maxTasksPerWorker replaces a worker after that many tasks", async () => {
   await using pool = taskPool({ size: 1, maxTasksPerWorker: 3 });
@@ -688,81 +726,97 @@ Deno.test("task names and argument types are checked by TypeScript against the m
   await pool.run((x: number) => x, ["1"]).catch(() => {});
 });
 
-Deno.test("an idle worker takes over unstarted tasks from a busy one (work stealing)", async () => {
-  await using pool = new WorkerPool({ size: 2 });
-  const gate = flags();
-  // Each task waits until two tasks run at once: it can only finish if the
-  // second worker takes tasks the first was given before it started.
-  const meet = (g: Int32Array) => {
-    Atomics.add(g, 0, 1);
-    Atomics.notify(g, 0);
-    let seen = Atomics.load(g, 0);
-    while (seen < 2) {
-      Atomics.wait(g, 0, seen, 20);
-      seen = Atomics.load(g, 0);
-    }
-    return seen;
-  };
-  const results = await Promise.all(
-    Array.from({ length: 4 }, () => pool.run(meet, [gate])),
-  );
-  assert.equal(results.length, 4);
-  assert.equal(pool.stats.workers, 2);
-});
+Deno.test(
+  "an idle worker takes over unstarted tasks from a busy one (work stealing)",
+  THREADS_ONLY,
+  async () => {
+    await using pool = new WorkerPool({ size: 2 });
+    const gate = flags();
+    // Each task waits until two tasks run at once: it can only finish if the
+    // second worker takes tasks the first was given before it started.
+    const meet = (g: Int32Array) => {
+      Atomics.add(g, 0, 1);
+      Atomics.notify(g, 0);
+      let seen = Atomics.load(g, 0);
+      while (seen < 2) {
+        Atomics.wait(g, 0, seen, 20);
+        seen = Atomics.load(g, 0);
+      }
+      return seen;
+    };
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => pool.run(meet, [gate])),
+    );
+    assert.equal(results.length, 4);
+    assert.equal(pool.stats.workers, 2);
+  },
+);
 
-Deno.test("no task runs twice or is lost while workers steal from each other", async () => {
-  await using pool = new WorkerPool({ size: 2 });
-  const n = 5000;
-  const runs = new Int32Array(new SharedArrayBuffer(n * 4));
-  // Uneven task costs make workers run dry at different times and steal.
-  const work = (counts: Int32Array, i: number) => {
-    const end = performance.now() + (i % 97 === 0 ? 1 : 0);
-    while (performance.now() < end) {
-      // busy
+Deno.test(
+  "no task runs twice or is lost while workers steal from each other",
+  THREADS_ONLY,
+  async () => {
+    await using pool = new WorkerPool({ size: 2 });
+    const n = 5000;
+    const runs = new Int32Array(new SharedArrayBuffer(n * 4));
+    // Uneven task costs make workers run dry at different times and steal.
+    const work = (counts: Int32Array, i: number) => {
+      const end = performance.now() + (i % 97 === 0 ? 1 : 0);
+      while (performance.now() < end) {
+        // busy
+      }
+      Atomics.add(counts, i, 1);
+      return i;
+    };
+    for (let round = 0; round < 3; round++) {
+      runs.fill(0);
+      const calls = Array.from(
+        { length: n },
+        (_, i) => pool.run(work, [runs, i]),
+      );
+      assert.deepEqual(
+        await Promise.all(calls),
+        Array.from({ length: n }, (_, i) => i),
+      );
+      const wrong = [...runs.entries()].filter(([, count]) => count !== 1);
+      assert.deepEqual(
+        wrong,
+        [],
+        `every task ran exactly once (stats: ${JSON.stringify(pool.stats)})`,
+      );
     }
-    Atomics.add(counts, i, 1);
-    return i;
-  };
-  for (let round = 0; round < 3; round++) {
-    runs.fill(0);
-    const calls = Array.from(
-      { length: n },
-      (_, i) => pool.run(work, [runs, i]),
-    );
-    assert.deepEqual(
-      await Promise.all(calls),
-      Array.from({ length: n }, (_, i) => i),
-    );
-    const wrong = [...runs.entries()].filter(([, count]) => count !== 1);
-    assert.deepEqual(
-      wrong,
-      [],
-      `every task ran exactly once (stats: ${JSON.stringify(pool.stats)})`,
-    );
-  }
-});
+  },
+);
 
-Deno.test("a task that waits for a later task does not deadlock a pool that knows tasks are tiny", async () => {
-  await using pool = new WorkerPool({ size: 2 });
-  // Teach the pool that tasks take microseconds.
-  await pool.map((x: number) => x, Array.from({ length: 2000 }, (_, i) => i), {
-    chunkSize: 1,
-  });
-  const gate = flags();
-  const waiter = pool.run((g: Int32Array) => {
-    while (Atomics.load(g, 0) === 0) Atomics.wait(g, 0, 0, 20);
-    return "released";
-  }, [gate]);
-  const releaser = pool.run((g: Int32Array) => {
-    Atomics.store(g, 0, 1);
-    Atomics.notify(g, 0);
-    return "released it";
-  }, [gate]);
-  assert.deepEqual(await Promise.all([waiter, releaser]), [
-    "released",
-    "released it",
-  ]);
-});
+Deno.test(
+  "a task that waits for a later task does not deadlock a pool that knows tasks are tiny",
+  THREADS_ONLY,
+  async () => {
+    await using pool = new WorkerPool({ size: 2 });
+    // Teach the pool that tasks take microseconds.
+    await pool.map(
+      (x: number) => x,
+      Array.from({ length: 2000 }, (_, i) => i),
+      {
+        chunkSize: 1,
+      },
+    );
+    const gate = flags();
+    const waiter = pool.run((g: Int32Array) => {
+      while (Atomics.load(g, 0) === 0) Atomics.wait(g, 0, 0, 20);
+      return "released";
+    }, [gate]);
+    const releaser = pool.run((g: Int32Array) => {
+      Atomics.store(g, 0, 1);
+      Atomics.notify(g, 0);
+      return "released it";
+    }, [gate]);
+    assert.deepEqual(await Promise.all([waiter, releaser]), [
+      "released",
+      "released it",
+    ]);
+  },
+);
 
 Deno.test("a task that transfers its arguments waits for an idle worker, so a crash ahead of it cannot take them", async () => {
   await using pool = taskPool({ size: 1 });
@@ -776,26 +830,30 @@ Deno.test("a task that transfers its arguments waits for an idle worker, so a cr
   assert.equal(await plain, 9);
 });
 
-Deno.test("tasks that must all run at once get a worker each, even after steals from a stuck worker", async () => {
-  await using pool = new WorkerPool({ size: 8 });
-  const gate = flags();
-  const meetAll = (g: Int32Array, parties: number) => {
-    Atomics.add(g, 0, 1);
-    Atomics.notify(g, 0);
-    let seen = Atomics.load(g, 0);
-    while (seen < parties) {
-      Atomics.wait(g, 0, seen, 20);
-      seen = Atomics.load(g, 0);
-    }
-    return seen;
-  };
-  const results = await Promise.all(
-    Array.from({ length: 8 }, () => pool.run(meetAll, [gate, 8])),
-  );
-  assert.ok(results.every((n) => n >= 8));
-  assert.equal(pool.stats.workers, 8);
-  assert.equal(pool.stats.queued, 0);
-});
+Deno.test(
+  "tasks that must all run at once get a worker each, even after steals from a stuck worker",
+  THREADS_ONLY,
+  async () => {
+    await using pool = new WorkerPool({ size: 8 });
+    const gate = flags();
+    const meetAll = (g: Int32Array, parties: number) => {
+      Atomics.add(g, 0, 1);
+      Atomics.notify(g, 0);
+      let seen = Atomics.load(g, 0);
+      while (seen < parties) {
+        Atomics.wait(g, 0, seen, 20);
+        seen = Atomics.load(g, 0);
+      }
+      return seen;
+    };
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => pool.run(meetAll, [gate, 8])),
+    );
+    assert.ok(results.every((n) => n >= 8));
+    assert.equal(pool.stats.workers, 8);
+    assert.equal(pool.stats.queued, 0);
+  },
+);
 
 Deno.test("map() over numbers keeps every value exact and falls back when results are not numbers", async () => {
   await using pool = new WorkerPool({ size: 2 });
@@ -841,50 +899,58 @@ Deno.test("map() over numbers keeps every value exact and falls back when result
   assert.deepEqual(streamed, Array.from({ length: 500 }, (_, i) => -i));
 });
 
-Deno.test("the fast path for a lone primitive call keeps results, errors, cancellation and stats right", async () => {
-  await using pool = taskPool({ size: 1 });
-  // Sequential calls with one primitive argument take the fast path once the
-  // worker knows the function.
-  for (let i = 0; i < 50; i++) {
-    assert.equal(await pool.run("square", [i]), i * i);
-  }
-  assert.equal(
-    await pool.run((s: string) => s.toUpperCase(), ["fast"]),
-    "FAST",
-  );
-  assert.equal(
-    await pool.run((s: string) => s.toUpperCase(), ["path"]),
-    "PATH",
-  );
-  assert.equal(await pool.run((b: boolean) => !b, [true]), false);
-  // A result that is not a primitive goes back the normal way.
-  assert.deepEqual(await pool.run((n: number) => [n, n], [2]), [2, 2]);
-  assert.deepEqual(await pool.run((n: number) => ({ n }), [3]), { n: 3 });
-  // Errors too.
-  await assert.rejects(pool.run("fail", ["type"]), TypeError);
-  await assert.rejects(pool.run("fail", ["type"]), TypeError);
-  const stats = pool.stats;
-  assert.equal(stats.completed, 55);
-  assert.equal(stats.failed, 2);
-  assert.equal(stats.runTimeMs.count, 57);
-});
+Deno.test(
+  "the fast path for a lone primitive call keeps results, errors, cancellation and stats right",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1 });
+    // Sequential calls with one primitive argument take the fast path once the
+    // worker knows the function.
+    for (let i = 0; i < 50; i++) {
+      assert.equal(await pool.run("square", [i]), i * i);
+    }
+    assert.equal(
+      await pool.run((s: string) => s.toUpperCase(), ["fast"]),
+      "FAST",
+    );
+    assert.equal(
+      await pool.run((s: string) => s.toUpperCase(), ["path"]),
+      "PATH",
+    );
+    assert.equal(await pool.run((b: boolean) => !b, [true]), false);
+    // A result that is not a primitive goes back the normal way.
+    assert.deepEqual(await pool.run((n: number) => [n, n], [2]), [2, 2]);
+    assert.deepEqual(await pool.run((n: number) => ({ n }), [3]), { n: 3 });
+    // Errors too.
+    await assert.rejects(pool.run("fail", ["type"]), TypeError);
+    await assert.rejects(pool.run("fail", ["type"]), TypeError);
+    const stats = pool.stats;
+    assert.equal(stats.completed, 55);
+    assert.equal(stats.failed, 2);
+    assert.equal(stats.runTimeMs.count, 57);
+  },
+);
 
-Deno.test("a producer and a consumer sharing a WorkerChannel run side by side in one pool", async () => {
-  await using pool = new WorkerPool({ size: 2 });
-  const channel = new WorkerChannel<number>(2);
-  const producer = pool.run(async (q: WorkerChannel<number>) => {
-    for (let i = 0; i < 20; i++) await q.send(i);
-    q.close();
-    return "sent";
-  }, [channel]);
-  const consumer = pool.run(async (q: WorkerChannel<number>) => {
-    const got: number[] = [];
-    for await (const item of q) got.push(item);
-    return got;
-  }, [channel]);
-  assert.deepEqual(await Promise.all([producer, consumer]), [
-    "sent",
-    Array.from({ length: 20 }, (_, i) => i),
-  ]);
-  assert.equal(pool.stats.workers, 2);
-});
+Deno.test(
+  "a producer and a consumer sharing a WorkerChannel run side by side in one pool",
+  THREADS_ONLY,
+  async () => {
+    await using pool = new WorkerPool({ size: 2 });
+    const channel = new WorkerChannel<number>(2);
+    const producer = pool.run(async (q: WorkerChannel<number>) => {
+      for (let i = 0; i < 20; i++) await q.send(i);
+      q.close();
+      return "sent";
+    }, [channel]);
+    const consumer = pool.run(async (q: WorkerChannel<number>) => {
+      const got: number[] = [];
+      for await (const item of q) got.push(item);
+      return got;
+    }, [channel]);
+    assert.deepEqual(await Promise.all([producer, consumer]), [
+      "sent",
+      Array.from({ length: 20 }, (_, i) => i),
+    ]);
+    assert.equal(pool.stats.workers, 2);
+  },
+);

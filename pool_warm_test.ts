@@ -2,7 +2,7 @@
 // Warm pools: `minSize` and `ready()`.
 // deno-lint-ignore-file no-explicit-any -- tests call the API with values its types forbid
 import assert from "node:assert/strict";
-import { WorkerPool } from "./_test_pool.ts";
+import { THREADS_ONLY, WorkerPool } from "./_test_pool.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 
@@ -21,27 +21,35 @@ Deno.test("a warm pool starts minSize workers at once and ready() waits for them
   assert.equal(pool.stats.workers, 3);
 });
 
-Deno.test("warm workers are never retired as idle; extra ones are, down to minSize", async () => {
-  await using pool = new WorkerPool({ size: 3, minSize: 1, idleTimeoutMs: 1 });
-  await pool.ready();
-  // Three tasks that wait for each other need three workers.
-  const shared = new Int32Array(new SharedArrayBuffer(4));
-  const meet = (cell: Int32Array) => {
-    Atomics.add(cell, 0, 1);
-    while (Atomics.load(cell, 0) < 3) {
-      Atomics.wait(cell, 0, Atomics.load(cell, 0), 5);
-    }
-    return Atomics.load(cell, 0);
-  };
-  assert.deepEqual(
-    await Promise.all([1, 2, 3].map(() => pool.run(meet, [shared]))),
-    [3, 3, 3],
-  );
-  await eventually(() => pool.stats.workers === 1);
-  // The idle timer fires many times over in this wait; the warm one stays.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(pool.stats.workers, 1);
-});
+Deno.test(
+  "warm workers are never retired as idle; extra ones are, down to minSize",
+  THREADS_ONLY,
+  async () => {
+    await using pool = new WorkerPool({
+      size: 3,
+      minSize: 1,
+      idleTimeoutMs: 1,
+    });
+    await pool.ready();
+    // Three tasks that wait for each other need three workers.
+    const shared = new Int32Array(new SharedArrayBuffer(4));
+    const meet = (cell: Int32Array) => {
+      Atomics.add(cell, 0, 1);
+      while (Atomics.load(cell, 0) < 3) {
+        Atomics.wait(cell, 0, Atomics.load(cell, 0), 5);
+      }
+      return Atomics.load(cell, 0);
+    };
+    assert.deepEqual(
+      await Promise.all([1, 2, 3].map(() => pool.run(meet, [shared]))),
+      [3, 3, 3],
+    );
+    await eventually(() => pool.stats.workers === 1);
+    // The idle timer fires many times over in this wait; the warm one stays.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(pool.stats.workers, 1);
+  },
+);
 
 Deno.test("a warm worker that crashes is replaced at once", async () => {
   await using pool = new WorkerPool({ size: 2, minSize: 2 });
