@@ -47,16 +47,21 @@ function isOptions(value: unknown): value is Record<string, unknown> {
     Object.getPrototypeOf(value) === Object.prototype;
 }
 
+function withIsolation(moduleOrOptions: any, options: any): [any, any] {
+  if (!inProcessMode()) return [moduleOrOptions, options];
+  if (moduleOrOptions === undefined || isOptions(moduleOrOptions)) {
+    return [{ isolation: "process", ...moduleOrOptions }, options];
+  }
+  if (options === undefined || isOptions(options)) {
+    return [moduleOrOptions, { isolation: "process", ...options }];
+  }
+  return [moduleOrOptions, options];
+}
+
 /** `WorkerPool`, with the suite's isolation. */
 export class WorkerPool<M extends TaskModule = Record<never, never>>
   extends Base<M> {
   constructor(moduleOrOptions?: any, options?: any) {
-    if (!inProcessMode()) {
-      super(moduleOrOptions, options);
-    } else if (moduleOrOptions === undefined || isOptions(moduleOrOptions)) {
-      super({ isolation: "process", ...moduleOrOptions }, options);
-    } else if (options === undefined || isOptions(options)) {
-      super(moduleOrOptions, { isolation: "process", ...options });
-    } else super(moduleOrOptions, options);
+    super(...withIsolation(moduleOrOptions, options));
   }
 }
