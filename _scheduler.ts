@@ -146,8 +146,10 @@ export class Scheduler implements WorkerHost {
     if (
       (task.mode & MODE_WIRE) !== 0 && this.config.spec.isolation === "process"
     ) {
-      const error = sharedInProcessError(this.fns.label(task.fnId));
-      return this.#settle(task, "failed", false, error);
+      // Not in the queue yet: settled here, not through #settle.
+      this.stats.count("failed");
+      task.deliver(false, sharedInProcessError(this.fns.label(task.fnId)));
+      return;
     }
     if (
       mayWait &&

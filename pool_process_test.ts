@@ -1,7 +1,272 @@
 // Copyright the @seed/concurrency authors. MIT license.
-// The shared pool suite, run with process workers (`isolation: "process"`).
+// Process workers (`isolation: "process"`): the shared pool suite, run with
+// process workers (the imports below), then what only processes do. Tasks
+// signal the test through files, as processes share no memory.
 import "./_test_process_mode.ts";
 import "./pool_test.ts";
 import "./pool_map_test.ts";
 import "./pool_warm_test.ts";
 import "./pool_results_test.ts";
+
+import assert from "node:assert/strict";
+import { WorkerPool } from "./pool.ts";
+import { PoolClosedError } from "./errors/pool_closed_error.ts";
+import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
+import { SharedValue } from "./sync/shared_value.ts";
+import type * as Proc from "./testdata/proc_tasks.ts";
+
+const PROC = new URL("./testdata/proc_tasks.ts", import.meta.url);
+
+function procPool(options: ConstructorParameters<typeof WorkerPool>[1] = {}) {
+  return new WorkerPool<typeof Proc>(PROC, {
+    isolation: "process",
+    ...options,
+  });
+}
+
+/** Resolves once `check()` holds, looking every 5 ms; throws after 30 s. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`Still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits for the file a task marks, and returns the pid written in it. */
+async function marked(path: string): Promise<number> {
+  await eventually(() => exists(path), path);
+  return Number(Deno.readTextFileSync(path));
+}
+
+/** Whether process `pid` runs (a zombie or a gone process does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** The pids of this process's live children. */
+function children(): number[] {
+  const out: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === Deno.pid && fields[0] !== "Z") {
+        out.push(Number(entry.name));
+      }
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  return out;
+}
+
+function tempDir(): { path(name: string): string } & Disposable {
+  const dir = Deno.makeTempDirSync({ prefix: "seed-proc-" });
+  return {
+    path: (name) => `${dir}/${name}`,
+    [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }),
+  };
+}
+
+Deno.test("process: a cancelled task spinning in a synchronous loop loses its process after abortGraceMs; nothing is abandoned", async () => {
+  using dir = tempDir();
+  await using pool = procPool({ size: 1, abortGraceMs: 100 });
+  const controller = new AbortController();
+  const stuck = pool.run("markThenSpin", [dir.path("spin")], {
+    signal: controller.signal,
+  });
+  const pid = await marked(dir.path("spin"));
+  const next = pool.run("pid", []);
+  controller.abort(new Error("give up"));
+  await assert.rejects(stuck, /give up/);
+  // The next call runs in a new process; the spinning one is killed.
+  assert.notEqual(await next, pid);
+  await eventually(() => !alive(pid), "the spinning process to end");
+  const stats = pool.stats;
+  assert.equal(stats.abandonedWorkers, 0);
+  assert.equal(stats.terminatedWorkers, 1);
+  assert.equal(stats.crashedWorkers, 0, "a timeout is not a crash");
+});
+
+Deno.test("process: an async running task sees the abort through its signal, with the caller's reason", async () => {
+  using dir = tempDir();
+  await using pool = procPool({ size: 1 });
+  const controller = new AbortController();
+  const call = pool.run(
+    "markThenAwaitAbort",
+    [dir.path("started"), dir.path("aborted")],
+    { signal: controller.signal },
+  );
+  const pid = await marked(dir.path("started"));
+  controller.abort(new Error("stop now"));
+  await assert.rejects(call, /stop now/);
+  assert.equal(await marked(dir.path("aborted")), pid);
+  // It ended by itself: its process serves on.
+  assert.equal(await pool.run("pid", []), pid);
+  assert.equal(pool.stats.terminatedWorkers, 0);
+});
+
+Deno.test("process: a task cancelled while it waits behind a long one never runs, and the long one is not killed for it", async () => {
+  using dir = tempDir();
+  await using pool = procPool({ size: 1, abortGraceMs: 20 });
+  const long = pool.run("markThenBlock", [
+    dir.path("started"),
+    dir.path("release"),
+  ]);
+  const pid = await marked(dir.path("started"));
+  const controller = new AbortController();
+  const behind = pool.run("countedSquare", [dir.path("count"), 3], {
+    signal: controller.signal,
+  });
+  controller.abort(new Error("not needed"));
+  await assert.rejects(behind, /not needed/);
+  // Well past the grace, while the long task still blocks its process.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  Deno.writeTextFileSync(dir.path("release"), "");
+  assert.equal(await long, pid);
+  assert.equal(exists(dir.path("count")), false, "the cancelled task ran");
+  assert.equal(pool.stats.terminatedWorkers, 0);
+});
+
+for (const how of ["exit", "kill"] as const) {
+  Deno.test(`process: tasks a process held but had not started run elsewhere when it dies (${how}); none runs twice`, async () => {
+    using dir = tempDir();
+    await using pool = procPool({ size: 1 });
+    const first = pool.run("markThenWait", [
+      dir.path("started"),
+      dir.path("never"),
+    ]).catch((error) => error);
+    const pid = await marked(dir.path("started"));
+    const rest = Array.from(
+      { length: 20 },
+      (_, i) => pool.run("countedSquare", [dir.path(`count-${i}`), i]),
+    );
+    if (how === "kill") Deno.kill(pid, "SIGKILL");
+    else Deno.kill(pid, "SIGTERM");
+    const error = await first;
+    assert.ok(error instanceof WorkerCrashedError, String(error));
+    assert.match(
+      error.message,
+      how === "kill" ? /killed by SIGKILL/ : /killed by SIGTERM/,
+    );
+    assert.deepEqual(
+      await Promise.all(rest),
+      Array.from({ length: 20 }, (_, i) => i * i),
+    );
+    for (let i = 0; i < 20; i++) {
+      assert.equal(Deno.statSync(dir.path(`count-${i}`)).size, 1, `task ${i}`);
+    }
+    assert.equal(pool.stats.crashedWorkers, 1);
+  });
+}
+
+Deno.test("process: Deno.exit() in a task names the exit code; the pool goes on", async () => {
+  await using pool = procPool({ size: 1 });
+  const error = await pool.run("exit", [7]).catch((e) => e);
+  assert.ok(error instanceof WorkerCrashedError, String(error));
+  assert.match(error.message, /exited with code 7/);
+  assert.equal(await pool.run("echo", ["still here"]), "still here");
+});
+
+Deno.test("process: maxMemoryMb caps a worker's heap; a task past it fails with WorkerCrashedError saying so", async () => {
+  await using pool = procPool({ size: 1, maxMemoryMb: 48 });
+  const error = await pool.run("allocate", []).catch((e) => e);
+  assert.ok(error instanceof WorkerCrashedError, String(error));
+  assert.match(String((error.cause as Error).message), /out of memory/);
+  assert.equal(await pool.run("echo", [1]), 1);
+});
+
+Deno.test("process: terminate() kills running workers at once and fails their calls", async () => {
+  using dir = tempDir();
+  const pool = procPool({ size: 1 });
+  const running = pool.run("markThenSpin", [dir.path("spin")]).catch((e) => e);
+  const queued = pool.run("echo", [1]).catch((e) => e);
+  const pid = await marked(dir.path("spin"));
+  await pool.terminate();
+  assert.ok((await running) instanceof PoolClosedError);
+  assert.ok((await queued) instanceof PoolClosedError);
+  assert.equal(alive(pid), false, "terminate() resolved with it alive");
+  assert.equal(pool.stats.abandonedWorkers, 0);
+});
+
+Deno.test("process: shared-memory objects cannot go to a process worker: a TypeError says why and what to use", async () => {
+  await using pool = new WorkerPool({ isolation: "process", size: 1 });
+  const value = new SharedValue("i32", 0);
+  await assert.rejects(
+    pool.run((v: SharedValue<"i32">) => v.value, [value]),
+    (error: Error) =>
+      error instanceof TypeError && /process worker/.test(error.message) &&
+      /isolation: "thread"/.test(error.message),
+  );
+  assert.equal(await pool.run((x: number) => x + 1, [1]), 2);
+});
+
+Deno.test("process: maxMemoryMb needs process isolation; isolation must be thread or process", () => {
+  assert.throws(() => new WorkerPool({ maxMemoryMb: 64 }), TypeError);
+  assert.throws(
+    () => new WorkerPool({ isolation: "fiber" as never }),
+    /"thread" or "process"/,
+  );
+  assert.throws(
+    () => new WorkerPool({ isolation: "process", maxMemoryMb: 0 }),
+    RangeError,
+  );
+});
+
+Deno.test("process: permissions need no unstable flag, and a sandboxed task cannot read files", async () => {
+  using dir = tempDir();
+  const secret = dir.path("secret");
+  Deno.writeTextFileSync(secret, "secret");
+  const script = dir.path("main.ts");
+  Deno.writeTextFileSync(
+    script,
+    `import { WorkerPool } from ${
+      JSON.stringify(import.meta.resolve("./pool.ts"))
+    };
+const pool = new WorkerPool(${
+      JSON.stringify(PROC.href)
+    }, { isolation: "process", size: 1, permissions: "none" });
+const outcome = await pool.run("readText", [${JSON.stringify(secret)}]).then(
+  (text) => "read " + text,
+  (error) => error.name,
+);
+await pool.close();
+console.log(outcome);`,
+  );
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout).trim();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.match(text, /NotCapable|PermissionDenied/);
+});
+
+Deno.test("process: after close no worker process remains", async () => {
+  const before = new Set(children());
+  const pool = procPool({ size: 2, minSize: 2 });
+  await pool.ready();
+  const pids = await pool.map("echo", [1, 2, 3, 4]);
+  assert.deepEqual(pids, [1, 2, 3, 4]);
+  const started = children().filter((pid) => !before.has(pid));
+  assert.equal(started.length, 2);
+  await pool.close();
+  assert.deepEqual(started.filter(alive), []);
+});
