@@ -14,12 +14,18 @@
 // not make it pass for a worker.
 const scope = (globalThis as { WorkerGlobalScope?: unknown })
   .WorkerGlobalScope;
-const IN_WORKER = typeof scope === "function" && globalThis instanceof scope;
+const IN_WORKER =
+  (typeof scope === "function" && globalThis instanceof scope) ||
+  // A process worker's main thread (set by _proc_mark.ts before this loads).
+  (globalThis as Record<symbol, unknown>)[
+      Symbol.for("@seed/concurrency/process-worker")
+    ] === true;
 
 /**
- * Whether this code runs in a worker rather than on the main thread. The
- * main thread may not block (`Atomics.wait`), and never holds a lifeline:
- * when it ends, the process ends with it.
+ * Whether this code runs in a pool worker (a worker thread, or the main
+ * thread of a process worker) rather than on the application's main thread.
+ * The application's main thread may not block (`Atomics.wait`), and never
+ * holds a lifeline: when it ends, the process ends with it.
  */
 export function isWorkerThread(): boolean {
   return IN_WORKER;

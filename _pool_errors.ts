@@ -79,8 +79,8 @@ export function protocolError(what: string): Error {
 }
 
 /** A task for a process worker carries shared-memory objects. */
-export function sharedInProcessError(label: string): TypeError {
+export function sharedInProcessError(label: string, type: string): TypeError {
   return new TypeError(
-    `Cannot send ${label} to a process worker as its arguments or items hold shared-memory objects (SharedValue, SharedArray, SharedLock, SharedEvent, WorkerChannel, pipe ends): processes share no memory. Use isolation: "thread" for tasks that share memory, or pass plain values`,
+    `Cannot send ${label} to a process worker as its arguments or items hold a ${type}, which lives in shared memory: processes share no memory. Use isolation: "thread" for tasks that share memory; between processes, pass a WorkerChannel or a pipe() end (they work across processes), or plain values`,
   );
 }

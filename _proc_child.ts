@@ -9,9 +9,15 @@
  * - on INIT, loads the task module (a dynamic import of the URL INIT gives,
  *   or the module the generated entry imported statically) and sends READY,
  *   or LOAD_ERROR and exits;
- * - reports an uncaught error or an unhandled rejection as FATAL, writes it
- *   out, then exits with code 1 (its exit code and signal reach the parent
- *   through the process's status in any case);
+ * - runs the pool's tasks (TASKS, ABORT) with the same `Runner` as a
+ *   thread, on a control block of its own (no result ring: every result
+ *   goes in a message), claiming tasks before they start (CLAIM: see
+ *   `_process_worker.ts`); an ABORT for a task that has not started skips
+ *   it and answers it at once;
+ * - reports an uncaught error, an unhandled rejection or `self.close()` as
+ *   FATAL, after the results it has, writes it out, then exits (its exit
+ *   code and signal reach the parent through the process's status in any
+ *   case; `Deno.exit()` sends what results it has and exits at once);
  * - **exits when the parent goes**: the channel is a socket pair, so when
  *   the parent process ends, however it ends (even by SIGKILL), the child
  *   reads end-of-file and exits with code 0. The parent ending the channel
@@ -23,14 +29,17 @@
  *   permission to signal its own process).
  *
  * Invariants: LIVE is the first message and READY or LOAD_ERROR the second;
- * nothing but PONG, RESULT and FATAL follows READY; FATAL is the last.
+ * nothing but CLAIM, RESULTS, PONG, RESULT and FATAL follows READY; FATAL is
+ * the last; no task starts before a CLAIM covering it has been written out.
  *
  * @module
  */
 
+import "./_proc_mark.ts";
 import { Socket } from "node:net";
 import { ControlBlock } from "./_control.ts";
 import { FrameDecoder, FrameError, FrameWriter } from "./_proc_frame.ts";
+import { PORT, PortBridge } from "./_proc_ports.ts";
 import {
   ABORT,
   CALL,
@@ -104,9 +113,16 @@ const control = new LocalControl();
 const fns = new FnRegistry();
 /** Task records received: the next one's seq. */
 let received = 0;
+/** Channels and pipe ends passed to or from the parent. */
+const ports = new PortBridge((message) => void writer.sendNow(message), 1);
 const runner = new Runner(
   control,
-  (message) => void writer.sendNow(message),
+  (message, transfer) => {
+    if (transfer?.some((item) => item instanceof MessagePort)) {
+      ports.exportIn(message as unknown[]);
+    }
+    writer.sendNow(message);
+  },
   fns,
   (through) => {
     writer.send([CLAIM, through]);
@@ -181,6 +197,9 @@ function receive(message: unknown): void {
     case TASKS:
       if (state === "ready") receiveTasks(message);
       return;
+    case PORT:
+      ports.receive(message[1], message[2]);
+      return;
     case ABORT:
       if (state === "ready") {
         abort(
@@ -205,6 +224,7 @@ function receiveTasks(message: unknown[]): void {
     }
   }
   const count = (message.length - 2) / TASK_FIELDS;
+  ports.importIn(message);
   for (let k = 0; k < count; k++) control.send(received + k);
   received += count;
   runner.receive(message);

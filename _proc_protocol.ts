@@ -14,22 +14,31 @@
  * ```text
  * parent -> child:
  *   [INIT, moduleUrl | null, staticEntry]   the first message, exactly once
+ *   [TASKS, defs, ...(id, fnId, payload, mode)]   as for threads (_protocol.ts)
+ *   [ABORT, seq, SerializedError]            cancel task seq
+ *   [PORT, id, data]                         a message on a bridged port
  *   [PING, token]                            answered by PONG at once
- *   [CALL, id, exportName, args]             provisional (below)
+ *   [CALL, id, exportName, args]             a bare call (transport tests)
  * child -> parent:
  *   [LIVE, pid]                 the bootstrap runs and the channel works
  *   [READY]                     its task module is loaded
  *   [LOAD_ERROR, SerializedError]
- *   [FATAL, SerializedError]    it is about to die (an uncaught error or an
- *                               unhandled rejection), sent before it exits
+ *   [FATAL, SerializedError]    it is about to die (an uncaught error, an
+ *                               unhandled rejection, self.close()), sent
+ *                               before it exits
+ *   [CLAIM, through]            tasks through seq `through` may start
+ *   [PORT, id, data]            a message on a bridged port (_proc_ports.ts)
+ *   [RESULTS, ...(seq, status, value, runTimeMs)]   as for threads
  *   [PONG, token]
- *   [RESULT, id, OK | ERROR, value | SerializedError]   provisional
+ *   [RESULT, id, OK | ERROR, value | SerializedError]   answers CALL
  * ```
  *
- * `CALL` and `RESULT` run one export of the task module at a time. They stand
- * in for the pool's task protocol (TASKS, claims, revokes, results), which
- * `docs/process_mode.md` designs, so that the transport can be tested and
- * measured before the scheduler uses it.
+ * Tasks carry no seq: both sides count TASKS records in order, as with
+ * threads. **Claims** replace the control block's compare-and-swap: the
+ * child writes a CLAIM and waits until it is written out before any task it
+ * covers starts, so the parent's last claim bounds what may have started
+ * (see `_process_worker.ts`). An ABORT for a task not started makes the
+ * child skip it and answer it at once; for a running one, its signal aborts.
  *
  * **Trust.** As with threads, what a child sends is untrusted: the parent
  * checks each message's shape ({@linkcode checkChildMessage}); a message
@@ -41,6 +50,7 @@
  * @module
  */
 
+import { PORT } from "./_proc_ports.ts";
 import {
   FATAL,
   INIT,
@@ -103,6 +113,10 @@ export function checkChildMessage(data: unknown): string | undefined {
       return data.length > 1 && (data.length - 1) % RESULT_FIELDS === 0
         ? undefined
         : "a malformed batch of results";
+    case PORT:
+      return data.length === 3 && Number.isInteger(data[1])
+        ? undefined
+        : "a malformed PORT";
     case RESULT:
       return data.length === 4 && Number.isInteger(data[1])
         ? undefined

@@ -22,6 +22,10 @@
  *   never the reason its worker is killed. Work is not stolen from process
  *   workers (a steal needs a take-back).
  *
+ * **Channels.** `WorkerChannel`s and pipe ends in arguments and results
+ * cross through a `PortBridge` (`_proc_ports.ts`), closed when the child
+ * ends.
+ *
  * **Stopping.** A worker that holds nothing ends its channel and exits by
  * itself (killed if it has not within `EXIT_GRACE_MS`). One that holds tasks
  * is killed (SIGKILL, which ends even a synchronous loop, so a process
@@ -41,6 +45,7 @@ import {
   STARTED,
   word,
 } from "./_control.ts";
+import { PORT, PortBridge } from "./_proc_ports.ts";
 import { type ProcessExit, ProcessWorker } from "./_proc_spawn.ts";
 import { CLAIM } from "./_proc_protocol.ts";
 import { READY, RESULT_FIELDS, RESULTS } from "./_protocol.ts";
@@ -123,10 +128,15 @@ export class ProcessWorkerHandle extends WorkerHandle {
   /** A cancelled task whose grace ran out before the child claimed it. */
   #graceOnClaim: { seq: number; onExpired: () => void } | undefined = undefined;
   #exitTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Channels and pipe ends passed to or from the child. */
+  readonly #ports: PortBridge;
 
   /** @throws {unknown} What `spawn` throws (no `--allow-run`, say). */
   constructor(id: number, spec: WorkerSpec, host: WorkerHost) {
     super(id, host);
+    this.#ports = new PortBridge((message) => {
+      this.#process.sendNow(message);
+    }, 0);
     this.#process = new ProcessWorker({
       moduleUrl: spec.moduleUrl,
       permissions: spec.permissions,
@@ -148,6 +158,7 @@ export class ProcessWorkerHandle extends WorkerHandle {
   }
 
   #receive(message: unknown[]): void {
+    if (message[0] === PORT) return this.#ports.receive(message[1], message[2]);
     if (!this.inService) return;
     if (message[0] === CLAIM) {
       const through = message[1] as number;
@@ -173,6 +184,7 @@ export class ProcessWorkerHandle extends WorkerHandle {
         const seq = message[i] as number;
         if (this.at(seq) !== undefined) this.control.done(seq);
       }
+      this.#ports.importIn(message);
     }
     this.host.onMessage(this, message);
   }
@@ -180,6 +192,7 @@ export class ProcessWorkerHandle extends WorkerHandle {
   #exited(exit: ProcessExit): void {
     this.#ended = true;
     this.control.final = true;
+    this.#ports.close();
     if (this.#exitTimer !== undefined) clearTimeout(this.#exitTimer);
     this.endedHow = exit.signal !== null
       ? `its process was killed by ${exit.signal}`
@@ -256,8 +269,11 @@ export class ProcessWorkerHandle extends WorkerHandle {
    * @throws {unknown} If `message` cannot be cloned (nothing is sent).
    */
   post(message: unknown, transfer: Transferable[] | undefined): void {
+    if (transfer === undefined) return void this.#process.sendNow(message);
+    if (transfer.some((item) => item instanceof MessagePort)) {
+      this.#ports.exportIn(message as unknown[]);
+    }
     this.#process.sendNow(message);
-    if (transfer === undefined) return;
     for (const item of transfer) {
       if (item instanceof ArrayBuffer && !item.detached) {
         try {

@@ -49,7 +49,7 @@ import {
   sharedInProcessError,
   stallWarning,
 } from "./_pool_errors.ts";
-import { MODE_WIRE } from "./_protocol.ts";
+import { sharedTypeIn } from "./_proc_ports.ts";
 import {
   behindLongMs,
   holdLimit,
@@ -143,13 +143,15 @@ export class Scheduler implements WorkerHost {
    */
   submit(task: Task, mayWait: boolean): void {
     this.stats.submitted++;
-    if (
-      (task.mode & MODE_WIRE) !== 0 && this.config.spec.isolation === "process"
-    ) {
-      // Not in the queue yet: settled here, not through #settle.
-      this.stats.count("failed");
-      task.deliver(false, sharedInProcessError(this.fns.label(task.fnId)));
-      return;
+    if (this.config.spec.isolation === "process") {
+      const shared = sharedTypeIn(task.payload, task.mode);
+      if (shared !== undefined) {
+        // Not in the queue yet: settled here, not through #settle.
+        this.stats.count("failed");
+        const label = this.fns.label(task.fnId);
+        task.deliver(false, sharedInProcessError(label, shared));
+        return;
+      }
     }
     if (
       mayWait &&

@@ -13,6 +13,8 @@ import { WorkerPool } from "./pool.ts";
 import { PoolClosedError } from "./errors/pool_closed_error.ts";
 import { WorkerCrashedError } from "./errors/worker_crashed_error.ts";
 import { SharedValue } from "./sync/shared_value.ts";
+import { pipe } from "./channels/pipe.ts";
+import { WorkerChannel } from "./channels/worker_channel.ts";
 import type * as Proc from "./testdata/proc_tasks.ts";
 
 const PROC = new URL("./testdata/proc_tasks.ts", import.meta.url);
@@ -269,4 +271,51 @@ Deno.test("process: after close no worker process remains", async () => {
   assert.equal(started.length, 2);
   await pool.close();
   assert.deepEqual(started.filter(alive), []);
+});
+
+Deno.test("process: a WorkerChannel carries values between two process workers, like multiprocessing.Queue", async () => {
+  await using pool = procPool({ size: 2 });
+  const channel = new WorkerChannel<number>(4);
+  const producer = pool.run("produce", [channel, 100]);
+  const consumer = pool.run("consume", [channel]);
+  const [sum, consumerPid] = await consumer;
+  const producerPid = await producer;
+  assert.equal(sum, 4950);
+  assert.notEqual(consumerPid, producerPid, "one process each");
+  assert.notEqual(consumerPid, Deno.pid);
+});
+
+Deno.test("process: a channel a process worker owns reaches the caller", async () => {
+  await using pool = procPool({ size: 1 });
+  const channel = await pool.run("ownChannel", [["a", "b", "c"]]);
+  assert.deepEqual(await Array.fromAsync(channel), ["a", "b", "c"]);
+});
+
+Deno.test("process: a receive a dying process left waiting takes no value: the next value stays in the channel", async () => {
+  using dir = tempDir();
+  await using pool = procPool({ size: 1 });
+  const channel = new WorkerChannel<number>(8);
+  await channel.send(1);
+  const died = await pool.run("receiveThenDie", [channel, dir.path("got")])
+    .catch((error) => error);
+  assert.ok(died instanceof WorkerCrashedError, String(died));
+  assert.equal(Deno.readTextFileSync(dir.path("got")), "1");
+  // Whether or not the owner has seen the death yet, 2 must not be lost.
+  await channel.send(2);
+  channel.close();
+  assert.deepEqual(await Array.fromAsync(channel), [2]);
+});
+
+Deno.test("process: pipe() ends join two process workers, or a process worker and the caller, like multiprocessing.Pipe", async () => {
+  await using pool = procPool({ size: 2 });
+  const [a, b] = pipe<number, number>();
+  const doubled = pool.run("doubler", [b]);
+  assert.equal(await pool.run("ask", [a, 21]), 42);
+  assert.equal(await doubled, 1);
+  const [mine, theirs] = pipe<number, number>();
+  const served = pool.run("doubler", [theirs]);
+  await mine.send(5);
+  assert.equal(await mine.receive(), 10);
+  mine.close();
+  assert.equal(await served, 1);
 });

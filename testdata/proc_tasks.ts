@@ -1,5 +1,6 @@
 // A task module for the process worker tests (`_proc_*_test.ts`).
 import { currentTask } from "../task.ts";
+import { type PipeEnd, WorkerChannel } from "../channels/mod.ts";
 
 export function echo<T>(value: T): T {
   return value;
@@ -117,4 +118,67 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+// ---- channels and pipes across processes ----------------------------------
+
+/** Sends 0..n-1 on `channel`, closes it, and returns its pid. */
+export async function produce(
+  channel: WorkerChannel<number>,
+  n: number,
+): Promise<number> {
+  for (let i = 0; i < n; i++) await channel.send(i);
+  channel.close();
+  return Deno.pid;
+}
+
+/** Sums what `channel` carries until it is closed; returns [sum, pid]. */
+export async function consume(
+  channel: WorkerChannel<number>,
+): Promise<[number, number]> {
+  let sum = 0;
+  for await (const value of channel) sum += value;
+  return [sum, Deno.pid];
+}
+
+/** A channel this process owns, carrying `values`, then closed. */
+export function ownChannel(values: string[]): WorkerChannel<string> {
+  const channel = new WorkerChannel<string>(values.length);
+  void (async () => {
+    for (const value of values) await channel.send(value);
+    channel.close();
+  })();
+  return channel;
+}
+
+/**
+ * Receives one value and writes it to `path`, starts another receive, and
+ * exits its process while that receive waits.
+ */
+export async function receiveThenDie(
+  channel: WorkerChannel<number>,
+  path: string,
+): Promise<never> {
+  Deno.writeTextFileSync(path, String(await channel.receive()));
+  void channel.receive();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  Deno.exit(1);
+}
+
+/** Sends `x` on its pipe end, returns what comes back. */
+export async function ask(end: PipeEnd<number, number>, x: number) {
+  await end.send(x);
+  const answer = await end.receive();
+  end.close();
+  return answer;
+}
+
+/** Answers each number on its pipe end with its double, until closed. */
+export async function doubler(end: PipeEnd<number, number>): Promise<number> {
+  let answered = 0;
+  for await (const x of end) {
+    await end.send(x * 2);
+    answered++;
+  }
+  return answered;
 }
