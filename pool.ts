@@ -158,11 +158,13 @@ export interface WorkerPoolOptions {
    *   The price: a worker start costs about 4× a thread's, a round trip
    *   some 100 µs, and nothing is shared: arguments and results are copied
    *   (the buffers a `transfer` list names are copied, then detached here,
-   *   as with threads), and `SharedValue`, `SharedLock`,
-   *   channels and other shared-memory objects cannot be passed to a task
-   *   (the call fails with a `TypeError`). Tasks held by a process worker
-   *   are not moved to another when it is busy. The process needs
-   *   `--allow-run` (or `-A`) to start its workers.
+   *   as with threads). `WorkerChannel`s and `pipe()` ends work between
+   *   process workers and with this process (their messages go through it,
+   *   like Python's `multiprocessing.Queue` and `Pipe`); the shared-memory
+   *   types (`SharedValue`, `SharedArray`, `SharedLock`, `SharedEvent`)
+   *   cannot cross: such a call fails with a `TypeError` naming the type.
+   *   Tasks held by a process worker are not moved to another when it is
+   *   busy. Starting process workers needs `--allow-run` (or `-A`).
    *
    * The API is the same either way.
    *
