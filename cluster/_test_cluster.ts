@@ -92,9 +92,17 @@ export class WorkerProcess {
 export async function startWorker(
   servers: string,
   queue: string,
-  options: { size?: number; ackWaitMs?: number; dir: string },
+  options: {
+    size?: number;
+    ackWaitMs?: number;
+    dir: string;
+    isolation?: "thread" | "process";
+  },
 ): Promise<WorkerProcess> {
   const worker = new WorkerProcess([
+    ...(options.isolation === undefined
+      ? []
+      : ["--isolation", options.isolation]),
     "--servers",
     servers,
     "--queue",

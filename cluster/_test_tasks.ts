@@ -75,3 +75,11 @@ export async function gated(x: number): Promise<number> {
   }
   return x * x;
 }
+
+/** Prints `spinning tag`, then spins in a synchronous loop for ever. */
+export function spin(tag: string): never {
+  console.log(`spinning ${tag}`);
+  while (true) {
+    // Only a kill ends this.
+  }
+}

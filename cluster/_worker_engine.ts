@@ -65,6 +65,9 @@ export interface EngineConfig {
   names: QueueNames;
   module: URL | string;
   size: number;
+  /** Checked by the local pool's constructor. */
+  isolation: "thread" | "process" | undefined;
+  maxMemoryMb: number | undefined;
   prefetch: number;
   ackWaitMs: number;
   name: string;
@@ -127,10 +130,13 @@ export class WorkerEngine {
   /** Connects, creates what is missing, loads the task module, and serves. */
   async start(): Promise<void> {
     const { names } = this.config;
+    const { isolation, maxMemoryMb } = this.config;
     this.#pool = new WorkerPool(this.config.module, {
       size: this.config.size,
       minSize: this.config.size,
       name: this.config.name,
+      ...(isolation === undefined ? {} : { isolation }),
+      ...(maxMemoryMb === undefined ? {} : { maxMemoryMb }),
     });
     try {
       await this.#pool.ready();

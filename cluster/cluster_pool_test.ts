@@ -156,6 +156,42 @@ Deno.test("ClusterPool over worker processes", async (t) => {
       }
     });
 
+    await t.step(
+      "a worker with process isolation runs tasks in child processes: results, crashes and a spinning cancelled task",
+      async () => {
+        const worker = await startWorker(server.url, "processes", {
+          dir,
+          isolation: "process",
+        });
+        try {
+          await using pool = new ClusterPool<Tasks>({
+            servers: server.url,
+            queue: "processes",
+          });
+          assert.deepEqual(await pool.map("square", [1, 2, 3]), [1, 4, 9]);
+          const child = await pool.run("pid");
+          assert.notEqual(child, worker.pid, "a task runs in a child process");
+          const error = await pool.run("crash").catch((e) => e);
+          assert.ok(error instanceof WorkerCrashedError, String(error));
+          assert.equal(
+            (error.cause as Error).message,
+            "boom outside the task",
+          );
+          const controller = new AbortController();
+          const spinning = pool.run("spin", ["s1"], {
+            signal: controller.signal,
+          });
+          await worker.waitFor(/^spinning s1$/);
+          controller.abort(new Error("enough"));
+          await assert.rejects(spinning, /enough/);
+          // Its process is killed after the grace period: the worker serves on.
+          assert.equal(await pool.run("square", [12]), 144);
+        } finally {
+          assert.equal((await worker.stop()).code, 0);
+        }
+      },
+    );
+
     await t.step("a call cancelled while queued never runs", async () => {
       await using pool = new ClusterPool<Tasks>({
         servers: server.url,

@@ -11,8 +11,10 @@
  * ```
  *
  * Flags: `--servers` (comma-separated URLs), `--queue`, `--module` (a path or
- * URL, relative to the working directory), and optionally `--size` (threads,
- * default the number of cores), `--prefetch` (task messages held at once,
+ * URL, relative to the working directory), and optionally `--size` (local
+ * workers, default the number of cores), `--isolation thread|process` (what
+ * runs them, default threads), `--max-memory-mb` (with process isolation,
+ * each worker's heap limit), `--prefetch` (task messages held at once,
  * default four times the size, at least 16) and `--ack-wait-ms` (the heartbeat deadline,
  * default 30000). `SIGTERM` or `SIGINT` drains: the worker stops taking
  * tasks, finishes and acknowledges what it holds, and exits with status 0; a
@@ -50,6 +52,20 @@ export interface ClusterWorkerOptions {
    * @default {navigator.hardwareConcurrency}
    */
   size?: number;
+  /**
+   * What runs each task locally: threads, or child processes (see
+   * `WorkerPoolOptions.isolation`): with `"process"`, a cancelled task that
+   * spins is killed with its process, and `maxMemoryMb` caps each one.
+   *
+   * @default {"thread"}
+   */
+  isolation?: "thread" | "process";
+  /**
+   * With `isolation: "process"`: each local worker's heap limit, in MB.
+   *
+   * @default {V8's default}
+   */
+  maxMemoryMb?: number;
   /**
    * Task messages held at once (running, or waiting for a thread). More than
    * `size` keeps threads busy between messages and hides the round trips to
@@ -313,6 +329,8 @@ export async function serveQueue(
     names,
     module,
     size,
+    isolation: options.isolation,
+    maxMemoryMb: options.maxMemoryMb,
     prefetch,
     ackWaitMs,
     name: options.name ?? "@seed/concurrency cluster worker",
@@ -329,6 +347,8 @@ async function main(args: string[]): Promise<void> {
       queue: { type: "string" },
       module: { type: "string" },
       size: { type: "string" },
+      isolation: { type: "string" },
+      "max-memory-mb": { type: "string" },
       prefetch: { type: "string" },
       "ack-wait-ms": { type: "string" },
     },
@@ -344,12 +364,16 @@ async function main(args: string[]): Promise<void> {
   for (
     const [key, flag] of [
       ["size", "size"],
+      ["maxMemoryMb", "max-memory-mb"],
       ["prefetch", "prefetch"],
       ["ackWaitMs", "ack-wait-ms"],
     ] as const
   ) {
     const value = number(values[flag]);
     if (value !== undefined) options[key] = value;
+  }
+  if (values.isolation !== undefined) {
+    options.isolation = values.isolation as "thread" | "process";
   }
   if (values.module === undefined) {
     throw new TypeError("Cannot serve queue as '--module' is missing");
@@ -363,7 +387,7 @@ async function main(args: string[]): Promise<void> {
   console.log(
     `serving queue ${options.queue} (pid ${Deno.pid}, ${
       options.size ?? navigator.hardwareConcurrency
-    } threads)`,
+    } ${options.isolation === "process" ? "processes" : "threads"})`,
   );
   await worker.closed;
   Deno.removeSignalListener("SIGTERM", drain);
