@@ -16,6 +16,10 @@
  *   recent longest run is kept), so they usually arrive at once.
  * - Any other result goes in a message, sent before the next task starts,
  *   before a task awaits, and when the worker runs out of tasks.
+ * - A process worker has no ring: every result goes in a message, and those
+ *   of quick tasks wait as ring results do, for the next claim (a window of
+ *   about a millisecond of quick tasks, see `#claimWindow`), a task not
+ *   known to be quick, the millisecond rule, or the end of its tasks.
  *
  * **What results carry.** Each result keeps its own transfer list, so one
  * result that cannot be sent (a bad `transfer()` list, a value that cannot be
@@ -62,8 +66,8 @@ const MAX_BATCH_MS = 1;
 const MAX_BATCH_RESULTS = 4096;
 /** A function whose every run took less than this is quick, in ms. */
 const QUICK_MS = 0.5;
-/** The most tasks of quick functions one claim covers. */
-const CLAIM_WINDOW = 256;
+/** The most tasks of quick functions one claim covers (and ~1 ms of them). */
+const CLAIM_WINDOW = 1024;
 
 export class Runner {
   readonly #control: ControlBlock;
@@ -230,8 +234,11 @@ export class Runner {
       // A result in a message goes before the next task starts, whatever it
       // is; one in the ring is read by the pool even while this worker is
       // busy, so it waits only for tasks known to be quick.
+      // A process worker has no ring: its results of quick tasks wait, as
+      // ring results do, for a task not known to be quick (or 1 ms).
       if (
-        this.#outbox.length > 1 ||
+        (this.#outbox.length > 1 &&
+          (this.#claim === undefined || !this.#isQuick(fnId))) ||
         (this.#unannounced > 0 && !this.#isQuick(fnId))
       ) this.flush();
       const pending = this.#run(
@@ -250,19 +257,25 @@ export class Runner {
 
   /**
    * The last seq one claim covers from `seq` (at `at` in `batch`): the
-   * tasks of quick functions that follow in the same message, so tiny tasks
-   * cost one claim per message. At a death, such tasks claimed but not
-   * started fail with the running one (at most about a millisecond of work).
+   * tasks of quick functions that follow in the same message, up to about a
+   * millisecond of their recent longest runs, so tiny tasks cost one claim
+   * per window. Results wait for the next claim (see `#loop`), so a result
+   * waits for at most its window. At a death, tasks claimed but not started
+   * fail with the running one.
    */
   #claimWindow(batch: unknown[], at: number, seq: number, fnId: number) {
     let through = seq;
     if (!this.#isQuick(fnId)) return through;
+    let ms = this.#longest.get(fnId) as number;
     for (
       let i = at + TASK_FIELDS;
       i < batch.length && through - seq < CLAIM_WINDOW;
       i += TASK_FIELDS
     ) {
-      if (!this.#isQuick(batch[i + 1] as number)) break;
+      const longest = this.#longest.get(batch[i + 1] as number);
+      if (longest === undefined || longest >= QUICK_MS) break;
+      ms += longest;
+      if (ms > MAX_BATCH_MS) break;
       through++;
     }
     return through;

@@ -58,9 +58,13 @@ export async function corrupt(): Promise<void> {
 
 // ---- for pool_process_test.ts: signals through files ---------------------
 
-/** Creates `path`: a signal the test waits for. */
+/**
+ * Creates `path`, holding this process's pid: a signal the test waits for.
+ * Written whole under another name and renamed, so it never exists empty.
+ */
 export function mark(path: string): string {
-  Deno.writeTextFileSync(path, String(Deno.pid));
+  Deno.writeTextFileSync(`${path}.part`, String(Deno.pid));
+  Deno.renameSync(`${path}.part`, path);
   return path;
 }
 
