@@ -56,6 +56,7 @@ import {
   PONG,
   READY,
   RESULT,
+  STARTED,
   TASK_FIELDS,
   TASKS,
 } from "./_proc_protocol.ts";
@@ -137,12 +138,17 @@ const runner = new Runner(
 /** Writes `message` out (best effort), then ends the process. */
 async function lastWords(message: unknown[], code: number): Promise<never> {
   if (state === "dying") return new Promise<never>(() => {});
+  const serving = state === "ready";
   state = "dying";
+  // No task starts now; the parent learns which did (the others run
+  // elsewhere), after the results there are.
+  const started = runner.halt();
   try {
     runner.flush();
   } catch {
     // Results that cannot go are lost with the worker; the pool fails them.
   }
+  if (serving) writer.send([STARTED, started]);
   writer.send(message);
   const timer = setTimeout(() => exit(code), LAST_WORDS_MS);
   try {

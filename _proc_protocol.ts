@@ -27,6 +27,8 @@
  *                               unhandled rejection, self.close()), sent
  *                               before it exits
  *   [CLAIM, through]            tasks through seq `through` may start
+ *   [STARTED, through]          last words, before FATAL: no task after
+ *                               seq `through` started, nor will
  *   [PORT, id, data]            a message on a bridged port (_proc_ports.ts)
  *   [RESULTS, ...(seq, status, value, runTimeMs)]   as for threads
  *   [PONG, token]
@@ -82,6 +84,11 @@ export const PONG = 30;
 export const RESULT = 31;
 /** [CLAIM, through]: the tasks through seq `through` may start. */
 export const CLAIM = 32;
+/**
+ * [STARTED, through]: the child's last words before FATAL: no task after
+ * seq `through` started, and none will.
+ */
+export const STARTED = 34;
 
 /** The file descriptor of the channel in the child. */
 export const CHANNEL_FD = 3;
@@ -106,6 +113,7 @@ export function checkChildMessage(data: unknown): string | undefined {
     case PONG:
       return data.length === 2 ? undefined : "a malformed PONG";
     case CLAIM:
+    case STARTED:
       return data.length === 2 && Number.isInteger(data[1])
         ? undefined
         : "a malformed CLAIM";

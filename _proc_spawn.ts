@@ -61,6 +61,11 @@ export interface ProcessExit {
   readonly outOfMemory: boolean;
   /** Whether `kill()` ended it. */
   readonly killed: boolean;
+  /**
+   * Whether it broke the protocol (a bad frame or message): what it wrote
+   * after its last good message is lost.
+   */
+  readonly broken: boolean;
   /** Why it ended, in words; its `cause` is what the child reported. */
   readonly cause: Error;
 }
@@ -107,6 +112,7 @@ export function describeExit(
   stderrTail: string,
   reported: unknown,
   killed: boolean,
+  broken = false,
 ): ProcessExit {
   const outOfMemory = OOM.test(stderrTail);
   const options = reported === undefined ? undefined : { cause: reported };
@@ -130,6 +136,7 @@ export function describeExit(
     signal,
     outOfMemory,
     killed,
+    broken,
     cause: new Error(text, options),
   };
 }
@@ -145,6 +152,7 @@ export class ProcessWorker {
   #stderr = "";
   #reported: unknown = undefined;
   #killed = false;
+  #broken = false;
   readonly #ready = Promise.withResolvers<void>();
   readonly #exited = Promise.withResolvers<ProcessExit>();
 
@@ -255,6 +263,7 @@ export class ProcessWorker {
     const exit = Promise.withResolvers<[number | null, string | null]>();
     const drained = Promise.withResolvers<void>();
     this.#channel.on("data", (chunk: Uint8Array) => {
+      if (this.#broken) return;
       try {
         decoder.push(chunk, inbox);
       } catch (error) {
@@ -280,6 +289,7 @@ export class ProcessWorker {
           this.#stderr,
           this.#reported,
           this.#killed,
+          this.#broken,
         );
         this.#ready.reject(ended.cause);
         this.#exited.resolve(ended);
@@ -287,14 +297,19 @@ export class ProcessWorker {
     );
   }
 
-  /** The child broke the protocol: it is killed, and this is why. */
+  /**
+   * The child broke the protocol: it is killed, this is why, and nothing it
+   * says after is read.
+   */
   #broke(cause: unknown): void {
-    this.#reported ??= cause;
+    if (this.#broken) return;
+    this.#broken = true;
+    this.#reported = cause;
     this.kill();
   }
 
   #receive(data: unknown): void {
-    if (this.#state === "exited") return;
+    if (this.#state === "exited" || this.#broken) return;
     const problem = checkChildMessage(data);
     if (problem !== undefined) {
       return this.#broke(

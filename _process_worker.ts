@@ -47,7 +47,7 @@ import {
 } from "./_control.ts";
 import { PORT, PortBridge } from "./_proc_ports.ts";
 import { type ProcessExit, ProcessWorker } from "./_proc_spawn.ts";
-import { CLAIM } from "./_proc_protocol.ts";
+import { CLAIM, STARTED as STARTED_THROUGH } from "./_proc_protocol.ts";
 import { READY, RESULT_FIELDS, RESULTS } from "./_protocol.ts";
 import {
   type Stopped,
@@ -87,6 +87,20 @@ export class Mirror implements WorkerControl {
       }
     }
     if (through > this.claimedThrough) this.claimedThrough = through;
+  }
+
+  /**
+   * The child, dying, said that no task after `through` started: claims
+   * after it are undone, so those tasks may run elsewhere.
+   */
+  unclaimAfter(through: number): void {
+    if (this.final) return;
+    for (let seq = this.claimedThrough; seq > through; seq--) {
+      if (this.state(seq) === STARTED) {
+        this.#words[seq % SLOTS] = word(seq, SENT);
+      }
+    }
+    if (through < this.claimedThrough) this.claimedThrough = through;
   }
 
   /** The child answered task `seq`. */
@@ -164,6 +178,7 @@ export class ProcessWorkerHandle extends WorkerHandle {
       const through = message[1] as number;
       if (through >= this.nextSeq) {
         this.#process.kill();
+        this.control.claim(this.nextSeq - 1);
         return this.host.onDeath(
           this,
           new Error(
@@ -179,6 +194,10 @@ export class ProcessWorkerHandle extends WorkerHandle {
       }
       return;
     }
+    if (message[0] === STARTED_THROUGH) {
+      // Its last words: nothing after this seq started, nor will.
+      return this.control.unclaimAfter(message[1] as number);
+    }
     if (message[0] === RESULTS) {
       for (let i = 1; i < message.length; i += RESULT_FIELDS) {
         const seq = message[i] as number;
@@ -191,6 +210,8 @@ export class ProcessWorkerHandle extends WorkerHandle {
 
   #exited(exit: ProcessExit): void {
     this.#ended = true;
+    // A broken channel hides its last claims: any task sent may have run.
+    if (exit.broken) this.control.claim(this.nextSeq - 1);
     this.control.final = true;
     this.#ports.close();
     if (this.#exitTimer !== undefined) clearTimeout(this.#exitTimer);

@@ -519,6 +519,8 @@ export class Scheduler implements WorkerHost {
     if (crashed) this.stats.crashedWorkers++;
     for (let i = unstarted.length - 1; i >= 0; i--) {
       const task = unstarted[i] as Task;
+      // Cancelled while a process worker held it (it cannot be taken back).
+      if (task.state === "settled") continue;
       if (task.transfer !== undefined) {
         const label = this.fns.label(task.fnId);
         const error = lostTransferError(worker.id, label, cause);

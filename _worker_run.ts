@@ -76,6 +76,10 @@ export class Runner {
   readonly #claim: Claim | undefined;
   /** The last seq claimed (process workers). */
   #claimed = -1;
+  /** The last seq started. */
+  #started = -1;
+  /** Whether it takes no more tasks (a dying process worker). */
+  #halted = false;
   /** TASKS messages, each with the seq of its first record in slot 1. */
   readonly #inbox = new RingBuffer<unknown[]>();
   #cursor = 2;
@@ -147,6 +151,7 @@ export class Runner {
   /** Takes a TASKS message: [TASKS, defs, ...(id, fnId, payload, mode)]. */
   receive(message: unknown[]): void {
     const first = this.#received;
+    if (this.#halted) return;
     const count = (message.length - 2) / TASK_FIELDS;
     for (let k = 0; k < count; k++) this.#control.arrive(first + k);
     this.#received += count;
@@ -212,9 +217,19 @@ export class Runner {
 
   // ---- the loop -----------------------------------------------------------
 
+  /**
+   * Takes no more tasks (the worker is dying).
+   *
+   * @returns The last seq started: no task after it started, nor will.
+   */
+  halt(): number {
+    this.#halted = true;
+    return this.#started;
+  }
+
   async #loop(): Promise<void> {
     this.#running = true;
-    while (this.#inbox.length > 0) {
+    while (this.#inbox.length > 0 && !this.#halted) {
       const batch = this.#inbox.peek() as unknown[];
       const at = this.#cursor;
       const seq = (batch[1] as number) + (at - 2) / TASK_FIELDS;
@@ -229,8 +244,10 @@ export class Runner {
         this.#claimed = this.#claimWindow(batch, at, seq, fnId);
         this.flush();
         await this.#claim(this.#claimed);
+        if (this.#halted) break;
       }
       if (!this.#control.start(seq)) continue; // taken back by the pool
+      this.#started = seq;
       // A result in a message goes before the next task starts, whatever it
       // is; one in the ring is read by the pool even while this worker is
       // busy, so it waits only for tasks known to be quick.
