@@ -26,6 +26,7 @@ import {
   HOSTILE_KINDS,
   type Kind,
   PROCESS_CRASH_KINDS,
+  PROCESS_HOSTILE_KINDS,
   type Runs,
   startsOf,
   type StormItem,
@@ -70,10 +71,7 @@ export interface StormOptions {
   calls: number;
   /** The safety net that turns a hang into a violation. */
   watchdogMs?: number;
-  /**
-   * Whether to include hostile tasks (they take process-wide Web Locks).
-   * There are none with processes (see `kindsFor`).
-   */
+  /** Whether to include hostile tasks (they take process-wide Web Locks). */
   hostile?: boolean;
   /** End the pool after the last call, not at a random moment (for soaks). */
   endLast?: boolean;
@@ -140,7 +138,8 @@ interface Kinds {
  * memory, the lifeline Web Locks), so a process storm leaves them out: in a
  * child process there is no `self.postMessage` to forge with, and patching
  * `Atomics`, `MessagePort` or taking its own Web Locks touches nothing the
- * pool uses. The results that cannot be moved (a bad transfer list, a
+ * pool uses. A process storm's hostile kind garbles the child's channel
+ * instead. The results that cannot be moved (a bad transfer list, a
  * transferred SharedArrayBuffer) fail their call in both.
  */
 function kindsFor(isolation: Isolation): Kinds {
@@ -152,7 +151,7 @@ function kindsFor(isolation: Isolation): Kinds {
     }
     : {
       crash: [...CRASH_KINDS, ...PROCESS_CRASH_KINDS],
-      hostile: [],
+      hostile: PROCESS_HOSTILE_KINDS,
       badResult: BAD_RESULT_KINDS,
     };
 }
@@ -204,7 +203,7 @@ class Storm {
     this.isolation = storm.isolation ?? "thread";
     this.kinds = kindsFor(this.isolation);
     this.budget = storm.calls;
-    this.hostile = (storm.hostile ?? true) && this.kinds.hostile.length > 0;
+    this.hostile = storm.hostile ?? true;
     this.watchdogMs = storm.watchdogMs ?? STORM_WATCHDOG_MS;
     const rng = this.rng = new Random(storm.seed);
     const options: WorkerPoolOptions = {
@@ -381,9 +380,6 @@ class Storm {
     if (r < 0.78) return "stubborn";
     if (r < 0.88) return rng.pick(this.kinds.crash);
     if (r < 0.95 && this.hostile) return rng.pick(this.kinds.hostile);
-    // A storm without hostile kinds (a process storm) gives their share to
-    // ordinary calls, so that the results that cannot be moved keep theirs.
-    if (r < 0.95 && this.kinds.hostile.length === 0) return "ok";
     if (r < 0.97) return rng.pick(this.kinds.badResult);
     return "ok";
   }

@@ -39,7 +39,7 @@ const THREADS: Storms = {
 const PROCESSES: Storms = {
   isolation: "process",
   seeds: [4, 27, 29],
-  calls: 200,
+  calls: 150,
 };
 
 /**

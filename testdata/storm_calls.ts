@@ -9,6 +9,7 @@ import {
   expectedValue,
   HOSTILE_KINDS,
   type Kind,
+  PROCESS_HOSTILE_KINDS,
   startsOf,
   type StormItem,
   VALUE_KINDS,
@@ -44,7 +45,8 @@ export interface Call {
 const isValueKind = (kind: Kind) =>
   (VALUE_KINDS as readonly Kind[]).includes(kind);
 const isHostileKind = (kind: Kind) =>
-  (HOSTILE_KINDS as readonly Kind[]).includes(kind);
+  (HOSTILE_KINDS as readonly Kind[]).includes(kind) ||
+  (PROCESS_HOSTILE_KINDS as readonly Kind[]).includes(kind);
 const isBadKind = (kind: Kind) =>
   (BAD_RESULT_KINDS as readonly Kind[]).includes(kind);
 const ran = (it: StormItem) => startsOf(it.runs, it.index);

@@ -44,6 +44,14 @@ export const HOSTILE_KINDS = [
   "locksSteal",
   "locksHold",
 ] as const;
+/**
+ * Kinds that attack a process worker's channel: `garbleChannel` flips the
+ * bits of everything the child writes from then on (its own result, later
+ * claims and results), so the pool must see a broken frame and retire the
+ * worker as crashed. Process mode only (in a thread it touches nothing the
+ * pool uses).
+ */
+export const PROCESS_HOSTILE_KINDS = ["garbleChannel"] as const;
 /** Kinds whose result cannot be moved back to the caller. */
 export const BAD_RESULT_KINDS = ["badTransfer", "sabTransfer"] as const;
 
@@ -51,7 +59,9 @@ export type ValueKind = (typeof VALUE_KINDS)[number];
 export type CrashKind =
   | (typeof CRASH_KINDS)[number]
   | (typeof PROCESS_CRASH_KINDS)[number];
-export type HostileKind = (typeof HOSTILE_KINDS)[number];
+export type HostileKind =
+  | (typeof HOSTILE_KINDS)[number]
+  | (typeof PROCESS_HOSTILE_KINDS)[number];
 export type BadResultKind = (typeof BAD_RESULT_KINDS)[number];
 export type Kind =
   | ValueKind
@@ -298,6 +308,20 @@ async function hostile(kind: HostileKind, value: number): Promise<unknown> {
         at: number,
         _v: number,
       ) => store(array, at, 0);
+      break;
+    }
+    case "garbleChannel": {
+      // The child writes its channel (fd 3) through node:net's Socket.
+      const { Socket } = await import("node:net");
+      type Write = (this: unknown, chunk: unknown, ...rest: unknown[]) => void;
+      const proto = Socket.prototype as unknown as { write: Write };
+      const write = proto.write;
+      proto.write = function (chunk, ...rest) {
+        const garbled = chunk instanceof Uint8Array
+          ? chunk.map((byte) => byte ^ 0x5a)
+          : chunk;
+        return write.call(this, garbled, ...rest);
+      };
       break;
     }
     case "locksSteal":
