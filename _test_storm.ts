@@ -7,20 +7,28 @@
 //
 // - every call settles exactly once, with an allowed outcome, and nothing
 //   hangs (a watchdog turns a hang into a violation with a dump);
-// - no task runs twice (each task counts its starts in shared memory);
+// - no task runs twice (each task counts its starts: in shared memory with
+//   threads, by appending a byte to a file of its own with processes);
 // - close() or terminate() resolves (close({ signal }) may reject with the
 //   signal's reason), and the stats at rest add up;
-// - abandonedWorkers returns to 0 and the OS thread count to its start.
+// - with threads, abandonedWorkers returns to 0 and the OS thread count to
+//   its start; with processes, abandonedWorkers is 0 (a process worker is
+//   killed, never abandoned) and no child process of this one is left.
 //
-// The seed fixes the script (which calls, kinds, signals, when to end); the
-// interleaving with the workers still depends on timing. Used by
-// pool_storm_test.ts and bench/soak.ts.
+// Both isolations run the same script, but for the kinds that make sense in
+// one only (see `kindsFor`). The seed fixes the script (which calls, kinds,
+// signals, when to end); the interleaving with the workers still depends on
+// timing. Used by pool_storm_test.ts and bench/soak.ts.
 import { WorkerPool, type WorkerPoolOptions } from "./pool.ts";
 import {
   BAD_RESULT_KINDS,
   CRASH_KINDS,
   HOSTILE_KINDS,
   type Kind,
+  PROCESS_CRASH_KINDS,
+  PROCESS_HOSTILE_KINDS,
+  type Runs,
+  startsOf,
   type StormItem,
 } from "./testdata/storm_tasks.ts";
 import type * as Tasks from "./testdata/storm_tasks.ts";
@@ -38,6 +46,8 @@ import {
 } from "./testdata/storm_calls.ts";
 import {
   catchUncaught,
+  childProcesses,
+  childrenLeftAfter,
   eventually,
   Random,
   restingProblems,
@@ -49,9 +59,14 @@ import {
 
 const TASKS = new URL("./testdata/storm_tasks.ts", import.meta.url);
 
+/** What runs the pool's workers (the pool's `isolation` option). */
+export type Isolation = "thread" | "process";
+
 /** How to run one storm. */
 export interface StormOptions {
   seed: number;
+  /** Threads or child processes, as the pool's option. Default: threads. */
+  isolation?: Isolation;
   /** How many calls to make (a `map` or an `imap` is one call). */
   calls: number;
   /** The safety net that turns a hang into a violation. */
@@ -70,13 +85,14 @@ export type End = "close" | "terminate" | "closeSignal" | "closeThenTerminate";
 /** What a storm did, and what it found wrong. */
 export interface StormReport {
   seed: number;
+  isolation: Isolation;
   options: WorkerPoolOptions;
   end: End;
   calls: number;
   tasks: number;
   outcomes: Record<string, number>;
   crashedWorkers: number;
-  /** From the first call until every thread had ended. */
+  /** From the first call until every thread (or child process) had ended. */
   elapsedMs: number;
   /** From close() or terminate() until it settled. */
   closeMs: number;
@@ -98,6 +114,48 @@ const ENDS: readonly End[] = [
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * How long the child processes of a process pool may take to be gone once
+ * it has ended, in ms: a worker told to stop is killed after 2 s at most,
+ * and its exit is seen a moment later.
+ */
+const CHILDREN_GONE_MS = 10_000;
+
+/** The kinds of task a storm draws from, beside the ordinary ones. */
+interface Kinds {
+  crash: readonly Kind[];
+  hostile: readonly Kind[];
+  badResult: readonly Kind[];
+}
+
+/**
+ * The kinds each isolation draws from. Every crash kind kills a process
+ * worker as it kills a thread (throw outside a task, unhandled rejection,
+ * `self.close()`, `Deno.exit()`, stack overflow), and a process can also be
+ * killed by a signal (`crashKill`: no last words, as at an OOM kill or a
+ * native crash). The thread's hostile kinds attack what only a worker
+ * thread has (`self.postMessage` and its ports, the control block in shared
+ * memory, the lifeline Web Locks), so a process storm leaves them out: in a
+ * child process there is no `self.postMessage` to forge with, and patching
+ * `Atomics`, `MessagePort` or taking its own Web Locks touches nothing the
+ * pool uses. A process storm's hostile kind garbles the child's channel
+ * instead. The results that cannot be moved (a bad transfer list, a
+ * transferred SharedArrayBuffer) fail their call in both.
+ */
+function kindsFor(isolation: Isolation): Kinds {
+  return isolation === "thread"
+    ? {
+      crash: CRASH_KINDS,
+      hostile: HOSTILE_KINDS,
+      badResult: BAD_RESULT_KINDS,
+    }
+    : {
+      crash: [...CRASH_KINDS, ...PROCESS_CRASH_KINDS],
+      hostile: PROCESS_HOSTILE_KINDS,
+      badResult: BAD_RESULT_KINDS,
+    };
+}
+
 /** Runs one storm and checks every invariant; a violation is reported, not thrown. */
 export async function runStorm(options: StormOptions): Promise<StormReport> {
   return await new Storm(options).run();
@@ -105,6 +163,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
 
 class Storm {
   readonly seed: number;
+  readonly isolation: Isolation;
+  readonly kinds: Kinds;
   readonly budget: number;
   readonly hostile: boolean;
   readonly watchdogMs: number;
@@ -113,7 +173,8 @@ class Storm {
   readonly end: End;
   readonly endAt: number;
   readonly pool: WorkerPool<typeof Tasks>;
-  readonly runs: Int32Array;
+  /** Start counters: shared memory (threads) or a temporary directory. */
+  readonly runs: Runs;
   readonly calls: Call[] = [];
   readonly abortable: { controller: AbortController; call: Call }[] = [];
   readonly cancellable: Call[] = [];
@@ -134,9 +195,13 @@ class Storm {
   closeController: AbortController | undefined;
   closeAbortReason: unknown;
   terminating: Promise<void> | undefined;
+  /** A process storm saw an abandoned worker (it is noted once). */
+  sawAbandoned = false;
 
   constructor(storm: StormOptions) {
     this.seed = storm.seed;
+    this.isolation = storm.isolation ?? "thread";
+    this.kinds = kindsFor(this.isolation);
     this.budget = storm.calls;
     this.hostile = storm.hostile ?? true;
     this.watchdogMs = storm.watchdogMs ?? STORM_WATCHDOG_MS;
@@ -154,6 +219,7 @@ class Storm {
     if (warm.chance(0.3)) {
       options.minSize = 1 + warm.int(options.size as number);
     }
+    if (this.isolation === "process") options.isolation = "process";
     this.options = options;
     this.backlog = 2 + rng.int(8 * (options.size as number));
     const end = rng.pick(ENDS);
@@ -161,11 +227,26 @@ class Storm {
     const endAt = Math.floor(this.budget * (0.5 + 0.5 * rng.next()));
     this.endAt = storm.endLast ? this.budget : endAt;
     this.pool = new WorkerPool<typeof Tasks>(TASKS, options);
-    this.runs = new Int32Array(new SharedArrayBuffer(4 * (this.budget * 24)));
+    // A process worker cannot be sent shared memory: its tasks count their
+    // starts in files (see `Runs` in storm_tasks.ts).
+    this.runs = this.isolation === "thread"
+      ? new Int32Array(new SharedArrayBuffer(4 * (this.budget * 24)))
+      : Deno.makeTempDirSync({ prefix: `storm-${this.seed}-` });
   }
 
   async run(): Promise<StormReport> {
+    try {
+      return await this.#run();
+    } finally {
+      if (typeof this.runs === "string") {
+        Deno.removeSync(this.runs, { recursive: true });
+      }
+    }
+  }
+
+  async #run(): Promise<StormReport> {
     const threadsBefore = workerThreadCount();
+    const childrenBefore = new Set(childProcesses().map((child) => child.pid));
     const started = performance.now();
     // An error the pool throws outside any call would end the process: note
     // it as a violation instead, and go on.
@@ -179,7 +260,7 @@ class Storm {
     });
     try {
       await watchdog(
-        this.#play(threadsBefore),
+        this.#play(threadsBefore, childrenBefore),
         `the storm of seed ${this.seed}`,
         () => this.#dump(),
         this.watchdogMs,
@@ -206,6 +287,7 @@ class Storm {
     const stats = this.pool.stats;
     return {
       seed: this.seed,
+      isolation: this.isolation,
       options: this.options,
       end: this.end,
       calls: this.calls.length,
@@ -221,7 +303,10 @@ class Storm {
     };
   }
 
-  async #play(threadsBefore: number): Promise<void> {
+  async #play(
+    threadsBefore: number,
+    childrenBefore: ReadonlySet<number>,
+  ): Promise<void> {
     const { rng, pool } = this;
     for (let n = 0; n < this.budget; n++) {
       if (n === this.endAt) this.#startEnd();
@@ -248,8 +333,31 @@ class Storm {
         );
       }
     }
+    if (this.isolation === "process") {
+      this.#noneAbandoned(`after ${this.end}`);
+      const left = await childrenLeftAfter(childrenBefore, CHILDREN_GONE_MS);
+      if (left.length > 0) {
+        this.violations.push(
+          `${left.length} child processes left ${CHILDREN_GONE_MS} ms after ${this.end} settled: ${
+            left.map((child) =>
+              `pid ${child.pid} (state ${child.state}) ${child.command}`
+            ).join("; ")
+          }`,
+        );
+      }
+    }
     await eventually(() => pool.stats.abandonedWorkers === 0);
     await threadsBackTo(threadsBefore);
+  }
+
+  /** A process worker is killed, never abandoned: notes it if one was. */
+  #noneAbandoned(when: string): void {
+    const abandoned = this.pool.stats.abandonedWorkers;
+    if (abandoned === 0 || this.sawAbandoned) return;
+    this.sawAbandoned = true;
+    this.violations.push(
+      `${abandoned} abandoned workers ${when}, though process workers are killed, never abandoned`,
+    );
   }
 
   #item(kind: Kind): StormItem {
@@ -270,9 +378,9 @@ class Storm {
     if (r < 0.68) return "slowAsync";
     if (r < 0.76) return "slowSync";
     if (r < 0.78) return "stubborn";
-    if (r < 0.88) return rng.pick(CRASH_KINDS);
-    if (r < 0.95 && this.hostile) return rng.pick(HOSTILE_KINDS);
-    if (r < 0.97) return rng.pick(BAD_RESULT_KINDS);
+    if (r < 0.88) return rng.pick(this.kinds.crash);
+    if (r < 0.95 && this.hostile) return rng.pick(this.kinds.hostile);
+    if (r < 0.97) return rng.pick(this.kinds.badResult);
     return "ok";
   }
 
@@ -282,7 +390,7 @@ class Storm {
     if (r < 0.82) return "async";
     if (r < 0.90) return "fail";
     if (r < 0.96) return "slowSync";
-    return crashes ? this.rng.pick(CRASH_KINDS) : "ok";
+    return crashes ? this.rng.pick(this.kinds.crash) : "ok";
   }
 
   #signal(call: Call): AbortSignal | undefined {
@@ -409,6 +517,9 @@ class Storm {
   /** Aborts, cancels and ends at random moments, and lets time pass. */
   async #control(): Promise<void> {
     const { rng, abortable, cancellable } = this;
+    if (this.isolation === "process" && this.calls.length % 16 === 0) {
+      this.#noneAbandoned(`after call #${this.calls.length - 1}`);
+    }
     if (abortable.length > 0 && rng.chance(0.12)) {
       const { controller, call } = takeRandom(rng, abortable);
       controller.abort(new Error(`Storm abort of call ${call.id}`));
@@ -451,15 +562,19 @@ class Storm {
     const { pool, violations } = this;
     const closedAllowed = this.end === "terminate" ||
       this.terminating !== undefined || this.closeAbortReason !== undefined;
+    const rules = {
+      closedAllowed,
+      claimWindows: this.isolation === "process",
+    };
     for (const call of this.calls) {
       if (call.status === "pending" || this.lost.has(call)) continue;
-      const problem = checkCall(call, closedAllowed);
+      const problem = checkCall(call, rules);
       if (problem !== undefined) {
         violations.push(`${describeCall(call)}: ${problem}`);
       }
     }
     for (let index = 0; index < this.nextIndex; index++) {
-      const count = Atomics.load(this.runs, index);
+      const count = startsOf(this.runs, index);
       if (count > 1) violations.push(`task ${index} ran ${count} times`);
     }
     if (
@@ -484,6 +599,7 @@ class Storm {
   #dump(): unknown {
     return {
       seed: this.seed,
+      isolation: this.isolation,
       options: this.options,
       end: this.end,
       endState: this.endState,

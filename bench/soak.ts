@@ -4,14 +4,18 @@
  * run for many more calls, then close() after the last one), then every
  * invariant check. Prints the throughput, the crashes the pool survived, how
  * long close took, and each check; exits with code 1 on any violation.
+ * `STORM_ISOLATION=process` runs the pool's workers as child processes
+ * (`isolation: "process"`) instead of threads.
  *
  * ```sh
  * deno run -A --unstable-worker-options bench/soak.ts [calls=100000] [seed]
  * deno task soak 20000 42
+ * STORM_ISOLATION=process deno task soak 2000 42
  * ```
  *
  * A seed that fails here can be replayed at test size with
- * `STORM_SEED=<seed> STORM_CALLS=<calls> deno test -A --unstable-worker-options pool_storm_test.ts`.
+ * `STORM_SEED=<seed> STORM_CALLS=<calls> deno test -A --unstable-worker-options pool_storm_test.ts`
+ * (with `STORM_ISOLATION=process` for a process soak).
  *
  * @module
  */
@@ -19,16 +23,21 @@ import { runStorm } from "../_test_storm.ts";
 
 const calls = Number(Deno.args[0] ?? 100_000);
 const seed = Number(Deno.args[1] ?? Math.floor(Date.now() % 1_000_000));
-if (!Number.isInteger(calls) || calls < 1 || !Number.isInteger(seed)) {
+const isolation = Deno.env.get("STORM_ISOLATION") ?? "thread";
+if (
+  !Number.isInteger(calls) || calls < 1 || !Number.isInteger(seed) ||
+  (isolation !== "thread" && isolation !== "process")
+) {
   console.error(
-    "Usage: deno run -A --unstable-worker-options bench/soak.ts [calls=100000] [seed]",
+    "Usage: [STORM_ISOLATION=thread|process] deno run -A --unstable-worker-options bench/soak.ts [calls=100000] [seed]",
   );
   Deno.exit(2);
 }
 
-console.log(`soak: ${calls} calls, seed ${seed}`);
+console.log(`soak: ${calls} calls, seed ${seed}, ${isolation} workers`);
 const report = await runStorm({
   seed,
+  isolation,
   calls,
   endLast: true,
   end: "close",
@@ -46,7 +55,13 @@ const checks: [string, (violation: string) => boolean][] = [
   ],
   [
     "close() resolved, with no abandoned worker left",
-    (v) => /^(close|terminate|closeSignal|closeThenTerminate)\b/.test(v),
+    (v) =>
+      /^(close|terminate|closeSignal|closeThenTerminate)\b/.test(v) ||
+      / abandoned workers /.test(v),
+  ],
+  [
+    "no child process left (process workers)",
+    (v) => / child processes left /.test(v),
   ],
   [
     "stats at rest add up, with no worker left",

@@ -9,6 +9,8 @@ import {
   expectedValue,
   HOSTILE_KINDS,
   type Kind,
+  PROCESS_HOSTILE_KINDS,
+  startsOf,
   type StormItem,
   VALUE_KINDS,
 } from "./storm_tasks.ts";
@@ -43,10 +45,11 @@ export interface Call {
 const isValueKind = (kind: Kind) =>
   (VALUE_KINDS as readonly Kind[]).includes(kind);
 const isHostileKind = (kind: Kind) =>
-  (HOSTILE_KINDS as readonly Kind[]).includes(kind);
+  (HOSTILE_KINDS as readonly Kind[]).includes(kind) ||
+  (PROCESS_HOSTILE_KINDS as readonly Kind[]).includes(kind);
 const isBadKind = (kind: Kind) =>
   (BAD_RESULT_KINDS as readonly Kind[]).includes(kind);
-const ran = (it: StormItem) => Atomics.load(it.runs, it.index);
+const ran = (it: StormItem) => startsOf(it.runs, it.index);
 
 /** One line about a call, for reports and hang dumps. */
 export function describeCall(call: Call): string {
@@ -70,7 +73,11 @@ export function outcomeOf(call: Call): string {
   if (call.status !== "rejected") return call.status;
   const error = call.error;
   if (error instanceof PoolClosedError) return "PoolClosedError";
-  if (error instanceof WorkerCrashedError) return "WorkerCrashedError";
+  if (error instanceof WorkerCrashedError) {
+    return call.items.some((it) => ran(it) >= 1)
+      ? "WorkerCrashedError"
+      : "WorkerCrashedError, no task started";
+  }
   if (error instanceof Error && error.name === "StormError") {
     return "task error";
   }
@@ -80,15 +87,27 @@ export function outcomeOf(call: Call): string {
   return "other error";
 }
 
-/**
- * What is wrong with a settled call, or `undefined`. `closedAllowed`: the
- * pool was terminated (or its close() signal aborted), so any call may have
- * rejected with PoolClosedError.
- */
-export function checkCall(
-  call: Call,
-  closedAllowed: boolean,
-): string | undefined {
+/** What a call's outcome may be, beside what every storm allows. */
+export interface CallRules {
+  /**
+   * The pool was terminated (or its close() signal aborted), so any call
+   * may have rejected with PoolClosedError.
+   */
+  closedAllowed: boolean;
+  /**
+   * The workers are processes, whose claim windows let a call fail with
+   * WorkerCrashedError though none of its tasks started: a child claims the
+   * quick tasks that follow in the same message at once, and at its death
+   * the pool cannot tell the claimed ones that had not started from started
+   * ones, so they fail with the running one (docs/process_mode.md, "Claim
+   * windows"; they never run twice, which is checked apart).
+   */
+  claimWindows: boolean;
+}
+
+/** What is wrong with a settled call, or `undefined`. */
+export function checkCall(call: Call, rules: CallRules): string | undefined {
+  const { closedAllowed } = rules;
   if (call.settles !== 1) return `settled ${call.settles} times`;
   const streaming = call.method === "imap" || call.method === "imapUnordered";
   if (call.afterEnd) return checkAfterEnd(call, streaming);
@@ -108,8 +127,11 @@ export function checkCall(
   if (error instanceof WorkerCrashedError) {
     // A crash fails the task that was running (or had finished, its result
     // not yet sent); tasks that had not started must run elsewhere.
-    return call.items.some((it) => ran(it) >= 1) ? undefined : "rejected " +
-      "with WorkerCrashedError, though none of its tasks had started";
+    return rules.claimWindows || call.items.some((it) => ran(it) >= 1)
+      ? undefined
+      : `rejected with WorkerCrashedError, though none of its tasks had started (${error.message}; cause: ${
+        String(error.cause)
+      })`;
   }
   if (error instanceof Error && error.name === "StormError") {
     const index = (error as Error & { index?: unknown }).index;

@@ -1,7 +1,7 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // Test helpers for the storm and regression tests of the pool: a watchdog
-// that turns a hang into a failure, OS thread counts, tests that run in a
-// process of their own, and a seeded PRNG.
+// that turns a hang into a failure, OS thread and child process counts, tests
+// that run in a process of their own, and a seeded PRNG.
 import { type PoolStats, WorkerPool, type WorkerPoolOptions } from "../pool.ts";
 import assert from "node:assert/strict";
 import { WorkerCrashedError } from "../errors/worker_crashed_error.ts";
@@ -61,6 +61,64 @@ export function workerThreadCount(): number {
  */
 export async function threadsBackTo(count: number): Promise<void> {
   while (workerThreadCount() > count) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A child process of this process, as `/proc/<pid>/stat` shows it. */
+export interface ChildProcess {
+  pid: number;
+  /** Its state letter: `R` running, `S` sleeping, `Z` zombie, ... */
+  state: string;
+  /** The end of its command line (empty once it has exited). */
+  command: string;
+}
+
+/**
+ * The child processes of this process that have not exited (zombies,
+ * which have exited and wait only to be reaped, are left out), from the
+ * ppid field of each `/proc/<pid>/stat`. Linux only.
+ */
+export function childProcesses(): ChildProcess[] {
+  const children: ChildProcess[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // It ended while we looked.
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(ppid) !== Deno.pid || state === "Z" || state === undefined) {
+      continue;
+    }
+    let command = "";
+    try {
+      command = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`)
+        .replaceAll("\0", " ").trim().slice(-200);
+    } catch {
+      // It ended while we looked.
+    }
+    children.push({ pid: Number(entry.name), state, command });
+  }
+  return children;
+}
+
+/**
+ * Waits until no child process of this process is left but those in
+ * `before` (a child's exit is seen a moment after the pool let it go), for
+ * at most `ms`; returns the ones still there.
+ */
+export async function childrenLeftAfter(
+  before: ReadonlySet<number>,
+  ms: number,
+): Promise<ChildProcess[]> {
+  const deadline = performance.now() + ms;
+  while (true) {
+    const left = childProcesses().filter((child) => !before.has(child.pid));
+    if (left.length === 0 || performance.now() > deadline) return left;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -1,7 +1,8 @@
 // Copyright the @seed/concurrency authors. MIT license.
 // A task module for the storm and regression tests of the pool. Every task
-// counts its own start in shared memory (`runs[index]`), so a test can tell
-// whether a call ran, and whether it ran twice, whatever the pool says.
+// counts its own start (in shared memory with threads, in a file with
+// processes: see `Runs`), so a test can tell whether a call ran, and whether
+// it ran twice, whatever the pool says.
 import { currentTask, transfer } from "../task.ts";
 
 /** Ordinary kinds: they resolve to `expectedValue(index)`. */
@@ -20,7 +21,19 @@ export const CRASH_KINDS = [
   "crashExit",
   "crashOverflow",
 ] as const;
-/** Kinds that attack the pool's protocol from inside the worker. */
+/**
+ * Kinds that kill their worker process in ways a thread cannot die: a
+ * SIGKILL (no last words, results not flushed, as an OOM kill or a native
+ * crash would end it). Process mode only: in a thread, the signal would end
+ * the whole test.
+ */
+export const PROCESS_CRASH_KINDS = ["crashKill"] as const;
+/**
+ * Kinds that attack the pool's protocol from inside a worker thread: its
+ * `self.postMessage` and ports, its control block in shared memory, its
+ * lifeline Web Locks. Threads only: a process worker has none of these (its
+ * channel is a socket the task cannot reopen, its control block is its own).
+ */
 export const HOSTILE_KINDS = [
   "postString",
   "postForged",
@@ -31,12 +44,24 @@ export const HOSTILE_KINDS = [
   "locksSteal",
   "locksHold",
 ] as const;
+/**
+ * Kinds that attack a process worker's channel: `garbleChannel` flips the
+ * bits of everything the child writes from then on (its own result, later
+ * claims and results), so the pool must see a broken frame and retire the
+ * worker as crashed. Process mode only (in a thread it touches nothing the
+ * pool uses).
+ */
+export const PROCESS_HOSTILE_KINDS = ["garbleChannel"] as const;
 /** Kinds whose result cannot be moved back to the caller. */
 export const BAD_RESULT_KINDS = ["badTransfer", "sabTransfer"] as const;
 
 export type ValueKind = (typeof VALUE_KINDS)[number];
-export type CrashKind = (typeof CRASH_KINDS)[number];
-export type HostileKind = (typeof HOSTILE_KINDS)[number];
+export type CrashKind =
+  | (typeof CRASH_KINDS)[number]
+  | (typeof PROCESS_CRASH_KINDS)[number];
+export type HostileKind =
+  | (typeof HOSTILE_KINDS)[number]
+  | (typeof PROCESS_HOSTILE_KINDS)[number];
 export type BadResultKind = (typeof BAD_RESULT_KINDS)[number];
 export type Kind =
   | ValueKind
@@ -47,11 +72,20 @@ export type Kind =
   | "block"
   | "spinUntilReleased";
 
+/**
+ * Start counters, one per call index: an `Int32Array` in shared memory (one
+ * cell per index; threads only, as a process worker cannot be sent shared
+ * memory), or the path of a directory where the task of index `i` appends
+ * one byte to the file `i` (so the file's size is its count) on every
+ * start, which works across processes.
+ */
+export type Runs = Int32Array | string;
+
 /** One call of {@linkcode step}: which counter it owns and what it does. */
 export interface StormItem {
-  /** Start counters, one cell per call index. */
-  runs: Int32Array;
-  /** This call's cell in `runs`; also what its value is derived from. */
+  /** Start counters (see {@linkcode Runs}). */
+  runs: Runs;
+  /** This call's counter in `runs`; also what its value is derived from. */
   index: number;
   kind: Kind;
   /** How long the slow kinds take, in milliseconds. */
@@ -80,11 +114,38 @@ export class StormError extends Error {
 
 const never = () => new Promise<never>(() => {});
 
+const ONE_BYTE = new Uint8Array(1);
+
+/** Counts one start of the task of index `index`. */
+export function countStart(runs: Runs, index: number): void {
+  if (typeof runs === "string") {
+    // One write(2) on a file opened with O_APPEND: done before the task does
+    // anything else, and kept if its process dies a moment later.
+    Deno.writeFileSync(`${runs}/${index}`, ONE_BYTE, {
+      append: true,
+      create: true,
+    });
+    return;
+  }
+  Atomics.add(runs, index, 1);
+  Atomics.notify(runs, index);
+}
+
+/** How many times the task of index `index` has started. */
+export function startsOf(runs: Runs, index: number): number {
+  if (typeof runs !== "string") return Atomics.load(runs, index);
+  try {
+    return Deno.statSync(`${runs}/${index}`).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return 0;
+    throw error;
+  }
+}
+
 /** Runs one storm call: counts its start, then does what its kind says. */
 export function step(item: StormItem): unknown {
   const { runs, index } = item;
-  Atomics.add(runs, index, 1);
-  Atomics.notify(runs, index);
+  countStart(runs, index);
   if (item.order !== undefined) {
     // Cell 0 is the clock; the call's start number goes to its own cell.
     Atomics.store(item.order, index + 1, Atomics.add(item.order, 0, 1) + 1);
@@ -143,6 +204,9 @@ export function step(item: StormItem): unknown {
       return never();
     case "crashOverflow":
       setTimeout(() => recurse(0));
+      return never();
+    case "crashKill":
+      Deno.kill(Deno.pid, "SIGKILL");
       return never();
     case "badTransfer":
       return transfer({ value }, [{} as unknown as Transferable]);
@@ -246,6 +310,20 @@ async function hostile(kind: HostileKind, value: number): Promise<unknown> {
       ) => store(array, at, 0);
       break;
     }
+    case "garbleChannel": {
+      // The child writes its channel (fd 3) through node:net's Socket.
+      const { Socket } = await import("node:net");
+      type Write = (this: unknown, chunk: unknown, ...rest: unknown[]) => void;
+      const proto = Socket.prototype as unknown as { write: Write };
+      const write = proto.write;
+      proto.write = function (chunk, ...rest) {
+        const garbled = chunk instanceof Uint8Array
+          ? chunk.map((byte) => byte ^ 0x5a)
+          : chunk;
+        return write.call(this, garbled, ...rest);
+      };
+      break;
+    }
     case "locksSteal":
     case "locksHold": {
       const locks = (navigator as unknown as { locks: Locks }).locks;
@@ -274,8 +352,7 @@ async function hostile(kind: HostileKind, value: number): Promise<unknown> {
 }
 
 /** A value of `bytes` length summed at a few places, to check big arguments. */
-export function probe(runs: Int32Array, index: number, bytes: Uint8Array) {
-  Atomics.add(runs, index, 1);
-  Atomics.notify(runs, index);
+export function probe(runs: Runs, index: number, bytes: Uint8Array) {
+  countStart(runs, index);
   return bytes.byteLength + bytes[0]! + bytes[bytes.byteLength - 1]!;
 }
