@@ -317,3 +317,32 @@ Deno.test("process: pipe() ends join two process workers, or a process worker an
   mine.close();
   assert.equal(await served, 1);
 });
+
+Deno.test("process: quick tasks claimed with one whose process closes run elsewhere instead of failing", async () => {
+  await using pool = procPool({ size: 1 });
+  // Known to be quick in this process, so the next ones share one claim.
+  let pid = 0;
+  for (let i = 0; i < 30; i++) [, pid] = await pool.run("closeIf", [i, false]);
+  const outcomes = await Promise.all(
+    Array.from(
+      { length: 8 },
+      (_, i) =>
+        pool.run("closeIf", [i, i === 4]).then(
+          (value) => ({ value, error: undefined }),
+          (error) => ({ value: undefined, error }),
+        ),
+    ),
+  );
+  for (let i = 0; i < 8; i++) {
+    const { value, error } = outcomes[i]!;
+    if (i === 4 && error !== undefined) {
+      assert.ok(error instanceof WorkerCrashedError, String(error));
+      continue;
+    }
+    assert.ok(value !== undefined, `task ${i} failed: ${error}`);
+    assert.equal(value[0], i * i);
+    // Those after the one that closed its process ran in another.
+    if (i > 4) assert.notEqual(value[1], pid, `task ${i}`);
+  }
+  assert.equal(pool.stats.crashedWorkers, 1);
+});

@@ -186,3 +186,9 @@ export async function doubler(end: PipeEnd<number, number>): Promise<number> {
   }
   return answered;
 }
+
+/** Returns `[x * x, pid]`; if `close`, calls `self.close()` first. */
+export function closeIf(x: number, close: boolean): [number, number] {
+  if (close) (globalThis as { close(): void }).close();
+  return [x * x, Deno.pid];
+}
