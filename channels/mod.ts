@@ -37,6 +37,10 @@
  *   worker streaming results to one reader). The ends talk directly, even
  *   worker to worker, so a pipe is cheaper than a `WorkerChannel`; pass an
  *   end before using it, and only once.
+ * - `WorkerChannel` and `pipe` work with process workers too (a pool with
+ *   `isolation: "process"`, like `multiprocessing`'s `Queue` and `Pipe`):
+ *   their messages go through the process that created them, one more hop
+ *   each.
  * - To wait on several of these at once, `select` takes only `Channel`s:
  *   pump a `WorkerChannel` or pipe end into a local `Channel` first.
  *

@@ -46,7 +46,11 @@
  *   a bare `Promise.all`, which leaves the other tasks running after the
  *   first rejection.
  *
- * Across workers (shared memory), Python's `multiprocessing` primitives:
+ * Across workers (shared memory), Python's `multiprocessing` primitives.
+ * They work with worker **threads** (the default pool); a pool with
+ * `isolation: "process"` shares no memory with its workers, so a call that
+ * passes one of them fails with a `TypeError` (pass a `WorkerChannel` or a
+ * `pipe()` end instead, which work across processes):
  *
  * - {@linkcode SharedValue} and {@linkcode SharedArray}: typed numbers that
  *   the main thread and pool workers read and write in place
