@@ -346,3 +346,21 @@ Deno.test("process: quick tasks claimed with one whose process closes run elsewh
   }
   assert.equal(pool.stats.crashedWorkers, 1);
 });
+
+Deno.test("process: maxQueue makes run() wait for room while tasks wait behind a long one", async () => {
+  using dir = tempDir();
+  await using pool = procPool({ size: 1, maxQueue: 2 });
+  const long = pool.run("markThenWait", [
+    dir.path("started"),
+    dir.path("release"),
+  ]);
+  const pid = await marked(dir.path("started"));
+  const admitted = [pool.run("echo", [1]), pool.run("echo", [2])];
+  const third = pool.run("echo", [3]);
+  assert.equal(pool.stats.waiting, 1, "the third call waits for room");
+  assert.equal(pool.stats.queued, 2);
+  Deno.writeTextFileSync(dir.path("release"), "");
+  assert.equal(await long, pid);
+  assert.deepEqual(await Promise.all([...admitted, third]), [1, 2, 3]);
+  assert.equal(pool.stats.waiting, 0);
+});
