@@ -10,10 +10,12 @@ type LayerPanel = Extract<
   { layer: unknown }
 >;
 
-/** One measurement: a workload at a pool size. */
+/** One measurement: a workload at a pool size, with threads or processes. */
 export interface ChartRow {
   /** The workload's legend label. */
   workload: string;
+  /** What ran the pool's workers: its `isolation` option. */
+  isolation: "thread" | "process";
   /** The pool's size (its most workers). */
   size: number;
   /** The median time, in milliseconds. */
@@ -22,9 +24,14 @@ export interface ChartRow {
   speedup: number;
 }
 
+/** How the legend names each isolation. */
+const PLURAL = { thread: "threads", process: "processes" } as const;
+
 /**
  * Writes an SVG of time and speedup against pool size, one line per
- * workload, with the ideal speedup capped at `cores`.
+ * workload and isolation (a pair of colours per workload, solid lines for
+ * threads and dashed for processes), with the ideal speedup capped at
+ * `cores`.
  *
  * @param path Where to write the SVG.
  * @param rows The measurements.
@@ -39,16 +46,40 @@ export async function writePoolSizesChart(
 ): Promise<void> {
   const sizes = [...new Set(rows.map((row) => row.size))].sort((a, b) => a - b);
   const workloads = [...new Set(rows.map((row) => row.workload))];
+  const isolations = (["thread", "process"] as const).filter((isolation) =>
+    rows.some((row) => row.isolation === isolation)
+  );
+  const name = (workload: string, isolation: ChartRow["isolation"]) =>
+    `${workload}, ${PLURAL[isolation]}`;
   const ideal = `ideal: pool size, capped at the ${cores} cores`;
-  const series = [...workloads, ideal];
+  // A colour for threads and one for processes, per workload.
+  const palette = [
+    { thread: "#e45756", process: "#f58518" },
+    { thread: "#4c78a8", process: "#54a24b" },
+  ];
+  // One series per workload and isolation, in that order, then the ideal.
+  const series: string[] = [];
+  const colors: string[] = [];
+  const dashes: number[][] = [];
+  for (const [i, workload] of workloads.entries()) {
+    for (const isolation of isolations) {
+      series.push(name(workload, isolation));
+      colors.push(palette[i % palette.length]?.[isolation] ?? "#000000");
+      dashes.push(isolation === "thread" ? [1, 0] : [7, 4]);
+    }
+  }
+  series.push(ideal);
+  colors.push("#888888");
+  dashes.push([2, 3]);
+  const values = rows.map((row) => ({
+    ...row,
+    series: name(row.workload, row.isolation),
+  }));
   const idealRows = sizes.map((size) => ({
-    workload: ideal,
+    series: ideal,
     size,
     speedup: Math.min(size, cores),
   }));
-
-  const colors = ["#e45756", "#4c78a8", "#888888"];
-  const dashes = [[1, 0], [1, 0], [5, 4]];
   const legend = {
     title: null,
     orient: "bottom",
@@ -59,12 +90,14 @@ export async function writePoolSizesChart(
     labelFontSize: 12,
     labelLimit: 0,
   } as const;
-  /** One panel: a line per workload, its points labelled by `label`. */
+  /** A label on each point that `filter` keeps. */
+  type Label = { expr: string; filter: string; dx: number; dy: number };
+  /** One panel: a line per series, its points labelled by `labels`. */
   const panel = (
     title: string,
     values: object[],
     y: { field: string; title: string; ticks?: number[] },
-    label: { expr: string; filter: string; dx: number; dy: number },
+    labels: Label[],
   ): LayerPanel => ({
     title: { text: title, fontSize: 13 },
     width: 330,
@@ -91,7 +124,7 @@ export async function writePoolSizesChart(
         axis: y.ticks ? { values: y.ticks } : {},
       },
       color: {
-        field: "workload",
+        field: "series",
         type: "nominal",
         scale: { domain: series, range: colors },
         legend,
@@ -106,34 +139,34 @@ export async function writePoolSizesChart(
         },
         encoding: {
           strokeDash: {
-            field: "workload",
+            field: "series",
             type: "nominal",
             scale: { domain: series, range: dashes },
             legend,
           },
         },
       },
-      {
+      ...labels.map((label) => ({
         transform: [
           { filter: label.filter },
           { calculate: label.expr, as: "label" },
         ],
         mark: {
-          type: "text",
+          type: "text" as const,
           dx: label.dx,
           dy: label.dy,
-          align: label.dx === 0 ? "center" : "left",
+          align: label.dx === 0 ? "center" as const : "left" as const,
           fontSize: 11,
         },
-        encoding: { text: { field: "label", type: "nominal" } },
-      },
+        encoding: { text: { field: "label", type: "nominal" as const } },
+      })),
     ],
   });
 
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: "WorkerPool: time and speedup by pool size",
+      text: "WorkerPool: time and speedup by pool size, threads and processes",
       subtitle: notes,
       anchor: "start",
       fontSize: 17,
@@ -151,33 +184,42 @@ export async function writePoolSizesChart(
     hconcat: [
       panel(
         "Time (lower is better)",
-        [...rows],
+        values,
         {
           field: "timeMs",
           title: "Time (ms, log scale)",
           ticks: [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
         },
-        {
+        // Threads' times above their points, processes' below.
+        [
+          { dy: -10, filter: "datum.isolation === 'thread'" },
+          { dy: 16, filter: "datum.isolation === 'process'" },
+        ].map(({ dy, filter }) => ({
           expr: "format(datum.timeMs, '.0f') + ' ms'",
-          filter: "true",
+          filter,
           dx: 0,
-          dy: -10,
-        },
+          dy,
+        })),
       ),
       panel(
         "Speedup over pool size 1 (higher is better)",
-        [...rows, ...idealRows],
+        [...values, ...idealRows],
         { field: "speedup", title: "Speedup (×)" },
         // Only the last workload's points are labelled: the others stay
-        // near 1 × (or on the ideal line), where labels would collide.
-        {
+        // near 1 × (or on the ideal line), where labels would collide. Both
+        // isolations' labels go below their points (above, they would sit
+        // on the ideal line), the processes' one line lower.
+        [
+          { dy: 14, filter: "datum.isolation === 'thread'" },
+          { dy: 27, filter: "datum.isolation === 'process'" },
+        ].map(({ dy, filter }) => ({
           expr: "format(datum.speedup, '.2f') + '×'",
-          filter: `datum.size > 1 && datum.workload === ${
+          filter: `datum.size > 1 && ${filter} && datum.workload === ${
             JSON.stringify(workloads.at(-1))
           }`,
           dx: 4,
-          dy: 13,
-        },
+          dy,
+        })),
       ),
     ],
     resolve: { scale: { color: "shared", strokeDash: "shared" } },

@@ -23,18 +23,51 @@
 // an idle worker, so neither can queue behind the other), the producer closes
 // the channel when it is done, and the consumer prints from its worker until
 // then.
+//
+// It runs twice: with worker threads, whose channel is shared memory, then
+// with worker processes (`isolation: "process"`), the faithful translation:
+// the producer and the consumer are two child processes, and the channel's
+// messages pass through this program, as a `multiprocessing.Queue`'s pass
+// through a pipe and a feeder thread.
+import assert from "node:assert/strict";
 import { WorkerPool } from "../mod.ts";
 import { WorkerChannel } from "../channels/mod.ts";
 
-await using pool = new WorkerPool({ size: 2 });
-const q = new WorkerChannel<number>(2);
+for (const isolation of ["thread", "process"] as const) {
+  console.log(
+    isolation === "thread"
+      ? "Threads: producer and consumer in two worker threads"
+      : "Processes: producer and consumer in two child processes",
+  );
+  await using pool = new WorkerPool({ size: 2, isolation });
+  const q = new WorkerChannel<number>(2);
 
-const p1 = pool.run(async (q: WorkerChannel<number>) => {
-  for (let i = 0; i < 5; i++) await q.send(i);
-  q.close();
-}, [q]);
-const p2 = pool.run(async (q: WorkerChannel<number>) => {
-  for await (const item of q) console.log(`Consumed ${item}`);
-}, [q]);
+  const p1 = pool.run(async (q: WorkerChannel<number>) => {
+    for (let i = 0; i < 5; i++) await q.send(i);
+    q.close();
+    return Deno.pid;
+  }, [q]);
+  const p2 = pool.run(async (q: WorkerChannel<number>) => {
+    const consumed: number[] = [];
+    for await (const item of q) {
+      console.log(`  Consumed ${item}`);
+      consumed.push(item);
+    }
+    return { pid: Deno.pid, consumed };
+  }, [q]);
 
-await Promise.all([p1, p2]);
+  const [producerPid, consumer] = await Promise.all([p1, p2]);
+  assert.deepEqual(consumer.consumed, [0, 1, 2, 3, 4]);
+  if (isolation === "thread") {
+    assert.equal(producerPid, Deno.pid);
+    assert.equal(consumer.pid, Deno.pid);
+  } else {
+    assert.notEqual(producerPid, Deno.pid);
+    assert.notEqual(consumer.pid, Deno.pid);
+    assert.notEqual(producerPid, consumer.pid);
+    console.log(
+      `  (producer pid ${producerPid}, consumer pid ${consumer.pid}, ` +
+        `this program pid ${Deno.pid})`,
+    );
+  }
+}

@@ -15,16 +15,23 @@
 //
 // Squaring ten numbers is far too little work to gain from workers, so a
 // second, CPU-bound workload (16 tasks of about 50 ms of arithmetic each)
-// shows what more workers do buy. Both go into a chart: .tmp/pool_sizes.svg
-// (git-ignored) by default, so that `deno task demo` leaves the checkout
-// clean, or the README's docs/pool_sizes.svg when asked with `--update-docs`
-// (`deno task chart`) or SEED_UPDATE_DOCS=1 (`SEED_UPDATE_DOCS=1 deno task
-// demo`).
+// shows what more workers do buy. Each workload runs with worker threads (the
+// pool's default) and with worker processes (`isolation: "process"`, the
+// faithful translation of `multiprocessing.Pool`); processes get fewer runs,
+// as each of them takes about 100 ms to start. The four series go into one
+// chart, threads and processes side by side: .tmp/pool_sizes.svg (git-ignored)
+// by default, so that `deno task demo` leaves the checkout clean, or the
+// README's docs/pool_sizes.svg when asked with `--update-docs` (`deno task
+// chart`) or SEED_UPDATE_DOCS=1 (`SEED_UPDATE_DOCS=1 deno task demo`).
+import assert from "node:assert/strict";
 import { WorkerPool } from "../mod.ts";
 import { type ChartRow, writePoolSizesChart } from "./_chart.ts";
 import { chartUrl, DOCS_CHART, UPDATE_DOCS_ENV } from "./_chart_path.ts";
 
 const SIZES = [1, 2, 4, 8];
+const ISOLATIONS = ["thread", "process"] as const;
+type Isolation = (typeof ISOLATIONS)[number];
+const PLURAL = { thread: "threads", process: "processes" } as const;
 const CORES = navigator.hardwareConcurrency;
 // Checked before measuring, so that a mistyped flag fails at once.
 const CHART = chartUrl(Deno.args, Deno.env.get(UPDATE_DOCS_ENV));
@@ -42,19 +49,22 @@ const rows: ChartRow[] = [];
 
 // ---- 1. The notebook's cell: new pool + map(square, 1..10) + close ----------
 
-const TINY_RUNS = 7;
+/** Runs per pool size: fewer with processes, each run starting a child. */
+const TINY_RUNS = { thread: 7, process: 3 } as const;
 const numbers = Array.from({ length: 10 }, (_, i) => i + 1);
 
 /** One notebook measurement, split into its parts (in milliseconds). */
-async function measureTiny(size: number) {
+async function measureTiny(size: number, isolation: Isolation) {
   const start = performance.now();
-  const pool = new WorkerPool({ size });
+  const pool = new WorkerPool({ size, isolation });
   const created = performance.now();
   const results = await pool.map((n: number) => n * n, numbers);
   const mapped = performance.now();
   const workers = pool.stats.workers;
   await pool.close();
   const end = performance.now();
+  assert.deepEqual(results, numbers.map((n) => n * n));
+  assert.ok(workers >= 1 && workers <= size);
   return {
     results,
     workers,
@@ -66,45 +76,62 @@ async function measureTiny(size: number) {
 }
 
 console.log(
-  `Each time is the median of ${TINY_RUNS} runs after a warm-up run, the ` +
+  `Each time is the median of ${TINY_RUNS.thread} runs with threads and ` +
+    `${TINY_RUNS.process} with processes, after a warm-up run of each, the ` +
     `pool sizes taking turns (pool creation + map + close, as in the notebook).`,
 );
-for (const size of SIZES) await measureTiny(size);
-const tinyRuns = SIZES.map((): Awaited<ReturnType<typeof measureTiny>>[] => []);
-for (let run = 0; run < TINY_RUNS; run++) {
+for (const isolation of ISOLATIONS) await measureTiny(1, isolation);
+type TinyRun = Awaited<ReturnType<typeof measureTiny>>;
+const tinyRuns = {
+  thread: SIZES.map((): TinyRun[] => []),
+  process: SIZES.map((): TinyRun[] => []),
+};
+for (let run = 0; run < Math.max(...Object.values(TINY_RUNS)); run++) {
   for (const [i, size] of SIZES.entries()) {
-    tinyRuns[i]?.push(await measureTiny(size));
+    for (const isolation of ISOLATIONS) {
+      if (run >= TINY_RUNS[isolation]) continue;
+      tinyRuns[isolation][i]?.push(await measureTiny(size, isolation));
+    }
   }
 }
-const tinyBaselineMs = median(tinyRuns[0]?.map((run) => run.totalMs) ?? []);
-for (const [i, size] of SIZES.entries()) {
-  const runs = tinyRuns[i] ?? [];
-  const of = (part: (run: (typeof runs)[number]) => number) =>
-    median(runs.map(part));
-  const timeMs = of((run) => run.totalMs);
-  rows.push({
-    workload: "notebook: 10 squares, new pool + map + close",
-    size,
-    timeMs,
-    speedup: tinyBaselineMs / timeMs,
-  });
-  console.log(
-    `Pool size: ${size}, Time taken: ${(timeMs / 1000).toFixed(4)} seconds, ` +
-      `Results: [${runs[0]?.results.join(", ")}]`,
+const tinyMs: Record<Isolation, number[]> = { thread: [], process: [] };
+for (const isolation of ISOLATIONS) {
+  console.log(`${isolation === "thread" ? "Threads" : "Processes"}:`);
+  const baselineMs = median(
+    tinyRuns[isolation][0]?.map((run) => run.totalMs) ?? [],
   );
-  console.log(
-    `  medians: new WorkerPool ${ms(of((run) => run.createMs))}, ` +
-      `map ${ms(of((run) => run.mapMs))} (the pool started ` +
-      `${of((run) => run.workers)} of its ${size} workers), ` +
-      `close ${ms(of((run) => run.closeMs))}`,
-  );
+  for (const [i, size] of SIZES.entries()) {
+    const runs = tinyRuns[isolation][i] ?? [];
+    const of = (part: (run: TinyRun) => number) => median(runs.map(part));
+    const timeMs = of((run) => run.totalMs);
+    tinyMs[isolation].push(timeMs);
+    rows.push({
+      workload: "notebook: 10 squares, new pool + map + close",
+      isolation,
+      size,
+      timeMs,
+      speedup: baselineMs / timeMs,
+    });
+    const seconds = (timeMs / 1000).toFixed(4);
+    console.log(
+      `Pool size: ${size}, Time taken: ${seconds} seconds, ` +
+        `Results: [${runs[0]?.results.join(", ")}]`,
+    );
+    console.log(
+      `  medians: new WorkerPool ${ms(of((run) => run.createMs))}, ` +
+        `map ${ms(of((run) => run.mapMs))} (the pool started ` +
+        `${of((run) => run.workers)} of its ${size} workers), ` +
+        `close ${ms(of((run) => run.closeMs))}`,
+    );
+  }
 }
 
 // ---- 2. CPU-bound: 16 tasks of ~50 ms of arithmetic on a warm pool ----------
 
 const TASKS = 16;
 const TASK_MS = 50;
-const CPU_RUNS = 5;
+/** Runs per pool size: fewer with processes, to keep the demo short. */
+const CPU_RUNS = { thread: 5, process: 3 } as const;
 
 /**
  * `k` rounds of xorshift: a fixed amount of arithmetic, so a task costs the
@@ -186,49 +213,94 @@ for (let i = 0; i < 3; i++) {
 console.log(
   `\nCPU-bound tasks: ${k.toLocaleString("en")} xorshift rounds each, ` +
     `calibrated to ${TASK_MS} ms on the main thread. Each time is the median ` +
-    `of ${CPU_RUNS} runs of map over a warm pool (every worker started and ` +
-    `the loop compiled beforehand), the sizes taking turns run by run so ` +
-    `that other load on the machine hits them alike.`,
+    `of ${CPU_RUNS.thread} runs with threads and ${CPU_RUNS.process} with ` +
+    `processes of map over a warm pool (every worker started and the loop ` +
+    `compiled beforehand), the sizes and isolations taking turns run by run ` +
+    `so that other load on the machine hits them alike.`,
 );
 
-// One warm pool per size, all kept open: idle workers cost no CPU.
-const pools = SIZES.map((size) =>
-  new WorkerPool({ size, idleTimeoutMs: Infinity })
-);
-const cpuRuns = SIZES.map((): number[] => []);
+// One warm pool per size and isolation, all kept open: idle workers cost no
+// CPU. Process pools start all their workers up front (`minSize`), as
+// Python's `Pool(n)` does, one pool at a time, and the time that takes is
+// printed.
+const pools: Record<Isolation, WorkerPool[]> = {
+  thread: SIZES.map((size) =>
+    new WorkerPool({ size, idleTimeoutMs: Infinity })
+  ),
+  process: [],
+};
+const cpuRuns = {
+  thread: SIZES.map((): number[] => []),
+  process: SIZES.map((): number[] => []),
+};
+const startMs: number[] = [];
 try {
-  for (const [i, pool] of pools.entries()) {
+  for (const [i, pool] of pools.thread.entries()) {
     await warmUp(pool, SIZES[i] as number, Math.round(k / 10));
   }
+  for (const size of SIZES) {
+    const start = performance.now();
+    const pool = new WorkerPool({
+      size,
+      minSize: size,
+      idleTimeoutMs: Infinity,
+      isolation: "process",
+    });
+    pools.process.push(pool);
+    await pool.ready();
+    startMs.push(performance.now() - start);
+    assert.equal(pool.stats.workers, size);
+    // Compiles the loop in (most likely) every worker; not timed.
+    await pool.map(spin, Array(2 * size).fill(Math.round(k / 10)), {
+      chunkSize: 1,
+    });
+  }
   const ks = Array.from({ length: TASKS }, () => k);
-  for (let run = 0; run < CPU_RUNS; run++) {
-    for (const [i, pool] of pools.entries()) {
-      const start = performance.now();
-      await pool.map(spin, ks, { chunkSize: 1 });
-      (cpuRuns[i] as number[]).push(performance.now() - start);
+  for (let run = 0; run < Math.max(...Object.values(CPU_RUNS)); run++) {
+    for (const i of SIZES.keys()) {
+      for (const isolation of ISOLATIONS) {
+        if (run >= CPU_RUNS[isolation]) continue;
+        const pool = pools[isolation][i] as WorkerPool;
+        const start = performance.now();
+        const results = await pool.map(spin, ks, { chunkSize: 1 });
+        cpuRuns[isolation][i]?.push(performance.now() - start);
+        assert.equal(results.length, TASKS);
+        assert.equal(new Set(results).size, 1);
+      }
     }
   }
 } finally {
-  await Promise.all(pools.map((pool) => pool.close()));
+  await Promise.all(
+    [...pools.thread, ...pools.process].map((pool) => pool.close()),
+  );
 }
 
-const cpuBaselineMs = median(cpuRuns[0] as number[]);
-const cpuSpeedups: number[] = [];
-for (const [i, size] of SIZES.entries()) {
-  const timeMs = median(cpuRuns[i] as number[]);
-  const speedup = cpuBaselineMs / timeMs;
-  cpuSpeedups.push(speedup);
-  rows.push({
-    workload: `CPU-bound: ${TASKS} × ${TASK_MS} ms, warm pool, map`,
-    size,
-    timeMs,
-    speedup,
-  });
-  console.log(
-    `CPU-bound ${TASKS} x ${TASK_MS} ms, pool size: ${size}, ` +
-      `Time taken: ${(timeMs / 1000).toFixed(4)} seconds, ` +
-      `speedup: ${speedup.toFixed(2)} x`,
-  );
+console.log(
+  `Starting all the worker processes up front, as Python's Pool(n) does, ` +
+    `took ${
+      SIZES.map((size, i) => `${ms(startMs[i] ?? NaN)} for ${size}`).join(", ")
+    } (${CORES} cores).`,
+);
+const cpuSpeedups: Record<Isolation, number[]> = { thread: [], process: [] };
+for (const isolation of ISOLATIONS) {
+  const baselineMs = median(cpuRuns[isolation][0] ?? []);
+  for (const [i, size] of SIZES.entries()) {
+    const timeMs = median(cpuRuns[isolation][i] ?? []);
+    const speedup = baselineMs / timeMs;
+    cpuSpeedups[isolation].push(speedup);
+    rows.push({
+      workload: `CPU-bound: ${TASKS} × ${TASK_MS} ms, warm pool, map`,
+      isolation,
+      size,
+      timeMs,
+      speedup,
+    });
+    console.log(
+      `CPU-bound ${TASKS} x ${TASK_MS} ms, ${PLURAL[isolation]}, ` +
+        `pool size: ${size}, Time taken: ${(timeMs / 1000).toFixed(4)} ` +
+        `seconds, speedup: ${speedup.toFixed(2)} x`,
+    );
+  }
 }
 
 // ---- 3. The chart -----------------------------------------------------------
@@ -236,9 +308,12 @@ for (const [i, size] of SIZES.entries()) {
 await Deno.mkdir(new URL(".", CHART), { recursive: true });
 await writePoolSizesChart(CHART, rows, CORES, [
   `${CORES} CPU cores (navigator.hardwareConcurrency), Deno ${Deno.version.deno}`,
+  'Solid: worker threads; dashed: worker processes (isolation: "process")',
   "Notebook: new WorkerPool + map(square, 1..10) + close, timed together",
   `CPU-bound: map of ${TASKS} tasks of ${TASK_MS} ms each, pool started beforehand`,
-  `Each point: median of ${TINY_RUNS} (notebook) or ${CPU_RUNS} (CPU-bound) runs`,
+  `Each point: median of ${TINY_RUNS.thread} (threads) or ` +
+  `${TINY_RUNS.process} (processes) runs of the notebook, ` +
+  `${CPU_RUNS.thread} or ${CPU_RUNS.process} of the CPU-bound map`,
 ]);
 console.log(
   `\nChart written to ${CHART.pathname}` +
@@ -249,15 +324,25 @@ console.log(
 );
 
 const expected = Math.min(CORES, SIZES.at(-1) ?? 1);
-const best = Math.max(...cpuSpeedups);
+const best = Math.min(
+  ...ISOLATIONS.map((isolation) => Math.max(...cpuSpeedups[isolation])),
+);
+const reached = ISOLATIONS.map((isolation) =>
+  `${Math.max(...cpuSpeedups[isolation]).toFixed(2)} x with ${
+    PLURAL[isolation]
+  }`
+).join(" and ");
 console.log(
   `On this ${CORES}-core machine the CPU-bound speedup ` +
     (best >= 0.8 * expected
-      ? `flattens at about ${expected} x from pool size ${expected} on`
+      ? `flattens at about ${expected} x from pool size ${expected} on ` +
+        `(${reached})`
       : `should flatten at about ${expected} x from pool size ${expected} ` +
-        `on, but reached only ${best.toFixed(2)} x as other processes were ` +
-        `using the cores (load average ${Deno.loadavg()[0]?.toFixed(2)})`) +
+        `on, but reached only ${reached} as other processes were using ` +
+        `the cores (load average ${Deno.loadavg()[0]?.toFixed(2)})`) +
     `: more workers than cores only take turns. For ten squares, starting ` +
     `a worker is nearly all of the time (the pool starts just one, whatever ` +
-    `its size), so no size helps.`,
+    `its size), so no size helps: about ${
+      ms(median(tinyMs.thread))
+    } with a thread, ${ms(median(tinyMs.process))} with a process.`,
 );

@@ -14,14 +14,36 @@ export function factorial(n: number): bigint {
   return result;
 }
 
-/** The notebook's failing `process_function`. */
+/** The id of the process the task runs in: this one, or a child's. */
+export function pid(): number {
+  return Deno.pid;
+}
+
+/**
+ * The notebook's failing `process_function`, with a cause and a field, to
+ * show that they cross to the caller with the error's class and message.
+ */
 export function failing(): never {
-  throw new ValueError("An error occurred");
+  throw new ValueError("An error occurred", {
+    cause: new RangeError("-1 is below the smallest value allowed, 0"),
+    value: -1,
+  });
 }
 
 /** Python's `ValueError`, to show a custom error crossing the boundary. */
 export class ValueError extends Error {
   override name = "ValueError";
+  /** The value that was refused. */
+  value: unknown;
+
+  /**
+   * @param message What is wrong.
+   * @param options The `cause`, and the `value` that was refused.
+   */
+  constructor(message: string, options?: ErrorOptions & { value?: unknown }) {
+    super(message, options);
+    this.value = options?.value;
+  }
 }
 
 /** Makes `n` bytes and moves them to the caller without a copy. */
