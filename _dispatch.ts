@@ -147,13 +147,14 @@ function isolate(
     const task = batch[0] as Task;
     failures.push({
       task,
-      error: cloneProblem(task, fns) ?? sendError(task, fns, batchError),
+      error: cloneProblem(task, fns, worker) ??
+        sendError(task, fns, batchError),
     });
     return;
   }
   const ok: Task[] = [];
   for (const task of batch) {
-    const problem = cloneProblem(task, fns);
+    const problem = cloneProblem(task, fns, worker);
     if (problem === undefined) ok.push(task);
     else failures.push({ task, error: problem });
   }
@@ -174,14 +175,18 @@ function sendError(task: Task, fns: FnTable, cause: unknown): TypeError {
 }
 
 /** Which argument or item of `task` cannot be cloned, as an error. */
-function cloneProblem(task: Task, fns: FnTable): TypeError | undefined {
+function cloneProblem(
+  task: Task,
+  fns: FnTable,
+  worker: WorkerHandle,
+): TypeError | undefined {
   const items =
     ((task.mode & MODE_WIRE) !== 0
       ? (task.payload as unknown[])[0]
       : task.payload) as ArrayLike<unknown>;
   for (let i = 0; i < items.length; i++) {
     try {
-      structuredClone(items[i]);
+      worker.checkClone(items[i]);
     } catch (error) {
       const what = (task.mode & MODE_CHUNK) !== 0
         ? `item ${task.offset + i} given to ${fns.label(task.fnId)}`
@@ -189,7 +194,7 @@ function cloneProblem(task: Task, fns: FnTable): TypeError | undefined {
       return new TypeError(
         `Cannot send ${what} to a worker as ${
           describe(items[i])
-        } cannot be cloned: pass only structured-cloneable values (no functions, symbols or class instances with private state)`,
+        } cannot be cloned: pass only structured-cloneable values (no functions, symbols or class instances with private state${worker.cloneRule})`,
         { cause: error },
       );
     }

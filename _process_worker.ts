@@ -45,6 +45,7 @@ import {
   STARTED,
   word,
 } from "./_control.ts";
+import { encodeFrame } from "./_proc_frame.ts";
 import { PORT, PortBridge } from "./_proc_ports.ts";
 import { type ProcessExit, ProcessWorker } from "./_proc_spawn.ts";
 import { CLAIM, STARTED as STARTED_THROUGH } from "./_proc_protocol.ts";
@@ -274,6 +275,13 @@ export class ProcessWorkerHandle extends WorkerHandle {
     }
     this.state = "stopping";
     return stopped;
+  }
+
+  override readonly cloneRule =
+    "; nor shared memory: a process worker shares none";
+
+  override checkClone(value: unknown): void {
+    encodeFrame([value]);
   }
 
   watch(): void {}

@@ -157,6 +157,17 @@ export abstract class WorkerHandle {
   abstract post(message: unknown, transfer: Transferable[] | undefined): void;
   /** Sets the fast-path cells of a task sent as a bare value. */
   abstract setFastTask(id: number, fnId: number): void;
+  /**
+   * Throws what sending `value` to this worker throws (to find the argument
+   * at fault once a message failed).
+   */
+  checkClone(value: unknown): void {
+    structuredClone(value);
+  }
+
+  /** What else cannot be sent to this kind of worker, for error messages. */
+  readonly cloneRule: string = "";
+
   /** Starts watching for the worker's end (once it said LIVE). */
   abstract watch(): void;
   /** Stops watching, so that the process may exit. */

@@ -214,6 +214,13 @@ Deno.test("process: shared-memory objects cannot go to a process worker: a TypeE
       error instanceof TypeError && /process worker/.test(error.message) &&
       /isolation: "thread"/.test(error.message),
   );
+  // A bare SharedArrayBuffer is named as the argument at fault.
+  await assert.rejects(
+    pool.run((a: Int32Array) => a[0], [
+      new Int32Array(new SharedArrayBuffer(4)),
+    ]),
+    /argument 0 .*shared memory: a process worker shares none/,
+  );
   assert.equal(await pool.run((x: number) => x + 1, [1]), 2);
 });
 
