@@ -56,6 +56,8 @@ import {
   PONG,
   READY,
   RESULT,
+  REVOKE,
+  REVOKED,
   STARTED,
   TASK_FIELDS,
   TASKS,
@@ -206,6 +208,9 @@ function receive(message: unknown): void {
     case PORT:
       ports.receive(message[1], message[2]);
       return;
+    case REVOKE:
+      if (state === "ready") revoke(message);
+      return;
     case ABORT:
       if (state === "ready") {
         abort(
@@ -234,6 +239,15 @@ function receiveTasks(message: unknown[]): void {
   for (let k = 0; k < count; k++) control.send(received + k);
   received += count;
   runner.receive(message);
+}
+
+/** The parent asks for tasks back: those not started are skipped here. */
+function revoke(message: unknown[]): void {
+  const revoked: unknown[] = [REVOKED];
+  for (let i = 1; i < message.length; i++) {
+    if (control.revoke(message[i] as number)) revoked.push(message[i]);
+  }
+  writer.send(revoked);
 }
 
 /**
