@@ -375,7 +375,8 @@ export class Scheduler implements WorkerHost {
     const avgRunMs = this.stats.avgRunMs;
     const { victim } = plan;
     for (const task of victim.unstarted(plan.want)) {
-      if (thief.heldCount + stolen.length >= holdLimit(task, avgRunMs)) break;
+      const limit = holdLimit(task, avgRunMs, thief.revokesLater);
+      if (thief.heldCount + stolen.length >= limit) break;
       if (!mayMove(task, victim, now, stallMs)) continue;
       if (victim.revokesLater || this.#takeBack(task)) stolen.push(task);
     }
