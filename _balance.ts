@@ -48,22 +48,13 @@ const AHEAD_MS = 4;
  * payload, the one it runs and one on its way (so it starts the next at
  * once, while the main thread copies the one after); with long tasks, about
  * `AHEAD_MS` of work beyond the current one; otherwise no limit (tiny tasks
- * go in large batches, and stealing evens them out). A process worker that
- * would run a task of unknown length gets two at first: it cannot give back
- * tasks while it runs synchronous code, so an even deal of long tasks could
- * not be evened out; the first results tell how long tasks take.
+ * go in large batches, and stealing evens them out).
  *
  * @param avgRunMs The pool's average task run time, 0 before any ran.
- * @param revokesLater Whether the worker gives tasks back only on request.
  */
-export function holdLimit(
-  task: Task,
-  avgRunMs: number,
-  revokesLater = false,
-): number {
+export function holdLimit(task: Task, avgRunMs: number): number {
   if (task.bytes >= BIG_BYTES) return 2;
   if (avgRunMs >= LONG_RUN_MS) return 1 + Math.ceil(AHEAD_MS / avgRunMs);
-  if (avgRunMs === 0 && revokesLater) return 2;
   return Infinity;
 }
 

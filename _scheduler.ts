@@ -375,8 +375,7 @@ export class Scheduler implements WorkerHost {
     const avgRunMs = this.stats.avgRunMs;
     const { victim } = plan;
     for (const task of victim.unstarted(plan.want)) {
-      const limit = holdLimit(task, avgRunMs, thief.revokesLater);
-      if (thief.heldCount + stolen.length >= limit) break;
+      if (thief.heldCount + stolen.length >= holdLimit(task, avgRunMs)) break;
       if (!mayMove(task, victim, now, stallMs)) continue;
       if (victim.revokesLater || this.#takeBack(task)) stolen.push(task);
     }
