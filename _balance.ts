@@ -58,8 +58,6 @@ export function holdLimit(task: Task, avgRunMs: number): number {
   return Infinity;
 }
 
-/** How long a process worker must be silent for a task it holds to move. */
-const PROCESS_SILENT_MS = 2;
 /** How long a worker must be silent for a small task on its way to it to move. */
 const SENT_SILENT_MS = 1;
 /**
@@ -138,12 +136,6 @@ export function mayMove(
   if (task.transfer !== undefined) return false;
   const silent = now - victim.lastProgressAt;
   const copyMs = task.bytes <= 64 * 1024 ? 0 : task.bytes / COPY_BYTES_PER_MS;
-  // A process takes a while to claim what it was sent (a round trip of a
-  // few hundred µs, more while it starts): a task waits 2 ms of silence per
-  // time it was sent, so it never bounces between two idle processes.
-  if (victim.revokesLater) {
-    return silent > Math.max(copyMs, PROCESS_SILENT_MS) * task.sends;
-  }
   if (victim.control.state(task.seq) === ARRIVED) return silent > copyMs;
   // Still on its way. A task already moved once is on its way to a thief
   // that was idle: it starts it as soon as it arrives, so moving it again

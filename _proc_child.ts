@@ -56,8 +56,6 @@ import {
   PONG,
   READY,
   RESULT,
-  REVOKE,
-  REVOKED,
   STARTED,
   TASK_FIELDS,
   TASKS,
@@ -208,9 +206,6 @@ function receive(message: unknown): void {
     case PORT:
       ports.receive(message[1], message[2]);
       return;
-    case REVOKE:
-      if (state === "ready") revoke(message);
-      return;
     case ABORT:
       if (state === "ready") {
         abort(
@@ -239,15 +234,6 @@ function receiveTasks(message: unknown[]): void {
   for (let k = 0; k < count; k++) control.send(received + k);
   received += count;
   runner.receive(message);
-}
-
-/** The parent asks for tasks back: those not started are skipped here. */
-function revoke(message: unknown[]): void {
-  const revoked: unknown[] = [REVOKED];
-  for (let i = 1; i < message.length; i++) {
-    if (control.revoke(message[i] as number)) revoked.push(message[i]);
-  }
-  writer.send(revoked);
 }
 
 /**

@@ -16,7 +16,6 @@
  *   [INIT, moduleUrl | null, staticEntry]   the first message, exactly once
  *   [TASKS, defs, ...(id, fnId, payload, mode)]   as for threads (_protocol.ts)
  *   [ABORT, seq, SerializedError]            cancel task seq
- *   [REVOKE, ...seqs]                        give these back if not started
  *   [PORT, id, data]                         a message on a bridged port
  *   [PING, token]                            answered by PONG at once
  *   [CALL, id, exportName, args]             a bare call (transport tests)
@@ -28,7 +27,6 @@
  *                               unhandled rejection, self.close()), sent
  *                               before it exits
  *   [CLAIM, through]            tasks through seq `through` may start
- *   [REVOKED, ...seqs]          the tasks of a REVOKE that had not started
  *   [STARTED, through]          last words, before FATAL: no task after
  *                               seq `through` started, nor will
  *   [PORT, id, data]            a message on a bridged port (_proc_ports.ts)
@@ -91,10 +89,6 @@ export const CLAIM = 32;
  * seq `through` started, and none will.
  */
 export const STARTED = 34;
-/** [REVOKE, ...seqs]: the parent asks for tasks back (to move them). */
-export const REVOKE = 35;
-/** [REVOKED, ...seqs]: the tasks of a REVOKE that had not started. */
-export const REVOKED = 36;
 
 /** The file descriptor of the channel in the child. */
 export const CHANNEL_FD = 3;
@@ -118,10 +112,6 @@ export function checkChildMessage(data: unknown): string | undefined {
       return data.length === 2 ? undefined : "a malformed error report";
     case PONG:
       return data.length === 2 ? undefined : "a malformed PONG";
-    case REVOKED:
-      return data.slice(1).every(Number.isInteger)
-        ? undefined
-        : "a malformed REVOKED";
     case CLAIM:
     case STARTED:
       return data.length === 2 && Number.isInteger(data[1])

@@ -19,10 +19,8 @@
  *   a cancelled task is answered by the child, which skips it if it had not
  *   started (ABORT) or aborts its signal if it runs. The grace timer starts
  *   only once the task is claimed, so a task waiting behind a long one is
- *   never the reason its worker is killed.
- * - a steal asks (REVOKE, seqs); the child gives back those it has not
- *   started (REVOKED, seqs), which the scheduler then queues again; until
- *   the answer they stay held here, and are not asked for twice.
+ *   never the reason its worker is killed. Work is not stolen from process
+ *   workers (a steal needs a take-back).
  *
  * **Channels.** `WorkerChannel`s and pipe ends in arguments and results
  * cross through a `PortBridge` (`_proc_ports.ts`), closed when the child
@@ -50,13 +48,7 @@ import {
 import { encodeFrame } from "./_proc_frame.ts";
 import { PORT, PortBridge } from "./_proc_ports.ts";
 import { type ProcessExit, ProcessWorker } from "./_proc_spawn.ts";
-import {
-  CLAIM,
-  REVOKE,
-  REVOKED as REVOKED_SEQS,
-  STARTED as STARTED_THROUGH,
-} from "./_proc_protocol.ts";
-import type { Task } from "./_task.ts";
+import { CLAIM, STARTED as STARTED_THROUGH } from "./_proc_protocol.ts";
 import { READY, RESULT_FIELDS, RESULTS } from "./_protocol.ts";
 import {
   type Stopped,
@@ -112,11 +104,6 @@ export class Mirror implements WorkerControl {
     if (through < this.claimedThrough) this.claimedThrough = through;
   }
 
-  /** The child gave task `seq` back: it never starts there. */
-  revoked(seq: number): void {
-    this.#words[seq % SLOTS] = word(seq, REVOKED);
-  }
-
   /** The child answered task `seq`. */
   done(seq: number): void {
     this.#words[seq % SLOTS] = word(seq, DONE);
@@ -158,9 +145,6 @@ export class ProcessWorkerHandle extends WorkerHandle {
   #exitTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Channels and pipe ends passed to or from the child. */
   readonly #ports: PortBridge;
-  /** Seqs asked back (REVOKE) and not answered yet. */
-  readonly #revoking = new Set<number>();
-  override readonly revokesLater = true;
 
   /** @throws {unknown} What `spawn` throws (no `--allow-run`, say). */
   constructor(id: number, spec: WorkerSpec, host: WorkerHost) {
@@ -215,52 +199,14 @@ export class ProcessWorkerHandle extends WorkerHandle {
       // Its last words: nothing after this seq started, nor will.
       return this.control.unclaimAfter(message[1] as number);
     }
-    if (message[0] === REVOKED_SEQS) return this.#revoked(message);
     if (message[0] === RESULTS) {
       for (let i = 1; i < message.length; i += RESULT_FIELDS) {
         const seq = message[i] as number;
         if (this.at(seq) !== undefined) this.control.done(seq);
-        this.#revoking.delete(seq);
       }
       this.#ports.importIn(message);
     }
     this.host.onMessage(this, message);
-  }
-
-  /** [REVOKED, ...seqs]: tasks asked back that had not started. */
-  #revoked(message: unknown[]): void {
-    const tasks: Task[] = [];
-    for (let i = 1; i < message.length; i++) {
-      const seq = message[i] as number;
-      if (!this.#revoking.delete(seq)) continue; // not asked: ignored
-      const task = this.at(seq);
-      if (task === undefined) continue;
-      this.control.revoked(seq);
-      tasks.push(task);
-    }
-    if (tasks.length > 0) this.host.onRevoked(this, tasks);
-  }
-
-  override requestRevoke(tasks: readonly Task[]): void {
-    const seqs: number[] = [];
-    for (const task of tasks) {
-      if (this.#revoking.has(task.seq)) continue;
-      this.#revoking.add(task.seq);
-      seqs.push(task.seq);
-    }
-    if (seqs.length > 0) this.#process.send([REVOKE, ...seqs]);
-  }
-
-  /** Unstarted tasks not asked back already. */
-  override unstarted(max: number): Task[] {
-    const all = super.unstarted(max + this.#revoking.size);
-    const out = all.filter((task) => !this.#revoking.has(task.seq));
-    return out.length > max ? out.slice(0, max) : out;
-  }
-
-  /** Unstarted tasks, but those asked back (they are leaving). */
-  override get backlog(): number {
-    return Math.max(0, super.backlog - this.#revoking.size);
   }
 
   #exited(exit: ProcessExit): void {
@@ -316,7 +262,6 @@ export class ProcessWorkerHandle extends WorkerHandle {
       this.#process.kill();
       return undefined;
     }
-    this.#revoking.clear();
     const stopped = this.takeAll((seq) => this.control.revoke(seq));
     if (!this.#ended) {
       if (this.state === "starting") this.#process.kill();

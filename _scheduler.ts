@@ -294,14 +294,12 @@ export class Scheduler implements WorkerHost {
     const now = performance.now();
     if (this.#queue.length > 0) {
       // Tasks stuck behind a long one elsewhere are older than the queue's:
-      // a worker about to run out takes them first (not one whose own last
-      // task has run long: it is stuck too).
+      // a worker about to run out takes them first.
       const minSilentMs = behindLongMs(this.stats.avgRunMs);
       for (const worker of this.#workers.list) {
-        if (
-          worker.state === "ready" && worker.heldCount <= 1 &&
-          (worker.heldCount === 0 || now - worker.lastProgressAt <= minSilentMs)
-        ) this.#steal(worker, now, minSilentMs);
+        if (worker.state === "ready" && worker.heldCount <= 1) {
+          this.#steal(worker, now, minSilentMs);
+        }
       }
     }
     this.#share();
@@ -373,15 +371,13 @@ export class Scheduler implements WorkerHost {
     const stolen: Task[] = [];
     const stallMs = this.#workers.spawnCostMs;
     const avgRunMs = this.stats.avgRunMs;
-    const { victim } = plan;
-    for (const task of victim.unstarted(plan.want)) {
+    for (const task of plan.victim.unstarted(plan.want)) {
       if (thief.heldCount + stolen.length >= holdLimit(task, avgRunMs)) break;
-      if (!mayMove(task, victim, now, stallMs)) continue;
-      if (victim.revokesLater || this.#takeBack(task)) stolen.push(task);
+      if (mayMove(task, plan.victim, now, stallMs) && this.#takeBack(task)) {
+        stolen.push(task);
+      }
     }
     if (stolen.length === 0) return;
-    // A process gives tasks back by answer: see onRevoked.
-    if (victim.revokesLater) return victim.requestRevoke(stolen);
     this.stats.stolen += stolen.length;
     this.#dispatch(thief, stolen);
   }
@@ -485,26 +481,6 @@ export class Scheduler implements WorkerHost {
       this.#stop(worker, cause, false);
       this.#loadFailed(cause);
     } else this.#stop(worker, cause, true);
-  }
-
-  /** Tasks a process worker gave back (a steal): queued again, first. */
-  onRevoked(worker: WorkerHandle, tasks: Task[]): void {
-    for (let i = tasks.length - 1; i >= 0; i--) {
-      const task = tasks[i] as Task;
-      worker.release(task);
-      // Cancelled while asked back: settled already.
-      if (task.state === "settled") continue;
-      this.stats.stolen++;
-      this.#enqueue(task, true);
-    }
-    // To the least loaded other worker (the thief, usually), not back.
-    for (const other of this.#workers.readyByLoad()) {
-      if (other !== worker) {
-        this.#shareTo(other, tasks.length);
-        break;
-      }
-    }
-    this.#pump();
   }
 
   onExit(worker: WorkerHandle): void {

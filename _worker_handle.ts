@@ -70,11 +70,6 @@ export interface WorkerHost {
   onDeath(handle: WorkerHandle, cause: unknown): void;
   /** The worker's thread or process has ended. */
   onExit(handle: WorkerHandle): void;
-  /**
-   * A worker that takes tasks back only on request (a process) gave back
-   * these tasks, which had not started: still in its held table.
-   */
-  onRevoked(handle: WorkerHandle, tasks: Task[]): void;
 }
 
 /** How to start workers. */
@@ -169,15 +164,6 @@ export abstract class WorkerHandle {
   checkClone(value: unknown): void {
     structuredClone(value);
   }
-
-  /**
-   * Whether tasks are taken back by request and answer (`requestRevoke`,
-   * then the host's `onRevoked`) rather than at once (`control.revoke`).
-   */
-  readonly revokesLater: boolean = false;
-
-  /** Asks the worker to give back `tasks` if they have not started. */
-  requestRevoke(_tasks: readonly Task[]): void {}
 
   /** What else cannot be sent to this kind of worker, for error messages. */
   readonly cloneRule: string = "";

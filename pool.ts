@@ -163,10 +163,8 @@ export interface WorkerPoolOptions {
    *   like Python's `multiprocessing.Queue` and `Pipe`); the shared-memory
    *   types (`SharedValue`, `SharedArray`, `SharedLock`, `SharedEvent`)
    *   cannot cross: such a call fails with a `TypeError` naming the type.
-   *   A process worker gives back tasks it holds to an idle one only while
-   *   its event loop turns (its current task awaits), not while a task runs
-   *   synchronous code. Starting process workers needs `--allow-run` (or
-   *   `-A`).
+   *   Tasks held by a process worker are not moved to another when it is
+   *   busy. Starting process workers needs `--allow-run` (or `-A`).
    *
    * The API is the same either way.
    *

@@ -371,31 +371,3 @@ Deno.test("process: maxQueue makes run() wait for room while tasks wait behind a
   assert.deepEqual(await Promise.all([...admitted, third]), [1, 2, 3]);
   assert.equal(pool.stats.waiting, 0);
 });
-
-// A child answers a request only while its event loop turns: here the long
-// task awaits. One blocked in a synchronous loop keeps what it holds until it
-// ends (see "Stealing" in docs/process_mode.md).
-Deno.test("process: an idle process worker takes over tasks waiting behind a long async one (work stealing by request)", async () => {
-  using dir = tempDir();
-  await using pool = procPool({ size: 2, minSize: 2 });
-  await pool.ready();
-  const long = pool.run("markThenWait", [
-    dir.path("started"),
-    dir.path("release"),
-  ]);
-  const blocked = await marked(dir.path("started"));
-  const quick = Array.from(
-    { length: 6 },
-    (_, i) => pool.run("countedSquare", [dir.path(`count-${i}`), i]),
-  );
-  // They all finish while the long task still holds its process.
-  assert.deepEqual(
-    await Promise.all(quick),
-    Array.from({ length: 6 }, (_, i) => i * i),
-  );
-  Deno.writeTextFileSync(dir.path("release"), "");
-  assert.equal(await long, blocked);
-  for (let i = 0; i < 6; i++) {
-    assert.equal(Deno.statSync(dir.path(`count-${i}`)).size, 1, `task ${i}`);
-  }
-});
