@@ -48,13 +48,22 @@ const AHEAD_MS = 4;
  * payload, the one it runs and one on its way (so it starts the next at
  * once, while the main thread copies the one after); with long tasks, about
  * `AHEAD_MS` of work beyond the current one; otherwise no limit (tiny tasks
- * go in large batches, and stealing evens them out).
+ * go in large batches, and stealing evens them out). A worker that cannot be
+ * stolen from (a process) gets two tasks of unknown length at first: an even
+ * deal of long tasks could not be evened out; the first results tell how
+ * long tasks take.
  *
  * @param avgRunMs The pool's average task run time, 0 before any ran.
+ * @param stealable Whether the worker's tasks can be taken back.
  */
-export function holdLimit(task: Task, avgRunMs: number): number {
+export function holdLimit(
+  task: Task,
+  avgRunMs: number,
+  stealable = true,
+): number {
   if (task.bytes >= BIG_BYTES) return 2;
   if (avgRunMs >= LONG_RUN_MS) return 1 + Math.ceil(AHEAD_MS / avgRunMs);
+  if (avgRunMs === 0 && !stealable) return 2;
   return Infinity;
 }
 
@@ -93,7 +102,7 @@ export function planSteal(
   let victim: WorkerHandle | undefined;
   let most = 0;
   for (const worker of workers) {
-    if (worker === thief) continue;
+    if (worker === thief || worker.stealable === false) continue;
     if (worker.state !== "ready" && worker.state !== "retiring") continue;
     if (now - worker.lastProgressAt <= minSilentMs) continue;
     const backlog = worker.backlog;

@@ -264,13 +264,16 @@ export class ProcessWorker {
     const drained = Promise.withResolvers<void>();
     this.#channel.on("data", (chunk: Uint8Array) => {
       if (this.#broken) return;
+      let broken: { error: unknown } | undefined;
       try {
         decoder.push(chunk, inbox);
       } catch (error) {
-        this.#broke(error);
+        broken = { error };
       }
+      // What came whole before a bad frame is read; nothing after it.
       for (const message of inbox) this.#receive(message);
       inbox.length = 0;
+      if (broken !== undefined) this.#broke(broken.error);
     });
     this.#channel.on("close", () => drained.resolve());
     this.#channel.on("error", () => {});

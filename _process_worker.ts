@@ -135,6 +135,7 @@ export class Mirror implements WorkerControl {
 export class ProcessWorkerHandle extends WorkerHandle {
   readonly control: Mirror = new Mirror();
   readonly fastPath = false;
+  override readonly stealable = false;
   readonly lifeline = "";
   readonly #process: ProcessWorker;
   /** Whether it has exited and its channel has been read to the end. */

@@ -372,7 +372,8 @@ export class Scheduler implements WorkerHost {
     const stallMs = this.#workers.spawnCostMs;
     const avgRunMs = this.stats.avgRunMs;
     for (const task of plan.victim.unstarted(plan.want)) {
-      if (thief.heldCount + stolen.length >= holdLimit(task, avgRunMs)) break;
+      const limit = holdLimit(task, avgRunMs, thief.stealable);
+      if (thief.heldCount + stolen.length >= limit) break;
       if (mayMove(task, plan.victim, now, stallMs) && this.#takeBack(task)) {
         stolen.push(task);
       }

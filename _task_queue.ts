@@ -74,7 +74,7 @@ export class TaskQueue {
       }
       const transfers = head.transfer !== undefined;
       if (transfers && (worker.heldCount > 0 || tasks.length > 0)) break;
-      const limit = holdLimit(head, avgRunMs);
+      const limit = holdLimit(head, avgRunMs, worker.stealable);
       if (worker.heldCount + tasks.length >= limit) break;
       // Dealt one by one, a worker is refilled once it is down to half its
       // limit, several tasks to a message: a busy worker takes its next

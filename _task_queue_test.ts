@@ -38,6 +38,12 @@ Deno.test("holdLimit deals big payloads and long tasks one by one, tiny ones in 
   assert.equal(holdLimit(task(1, 100), 1), 5);
   assert.equal(holdLimit(task(1, 100), 0.01), Infinity);
   assert.equal(holdLimit(task(1, 100), 0), Infinity, "unknown: no limit");
+  assert.equal(
+    holdLimit(task(1, 100), 0, false),
+    2,
+    "unknown, for a process: two until the first results",
+  );
+  assert.equal(holdLimit(task(1, 100), 0.01, false), Infinity);
 });
 
 Deno.test("TaskQueue.takeFor stops at the hold limit and leaves the rest queued", () => {

@@ -165,6 +165,13 @@ export abstract class WorkerHandle {
     structuredClone(value);
   }
 
+  /**
+   * Whether the tasks it holds can be taken back at once to run elsewhere
+   * (a thread: the control block's compare-and-swap). A process cannot give
+   * tasks back while it runs, so process workers are never stolen from.
+   */
+  readonly stealable: boolean = true;
+
   /** What else cannot be sent to this kind of worker, for error messages. */
   readonly cloneRule: string = "";
 
