@@ -16,6 +16,7 @@ import { SharedValue } from "./sync/shared_value.ts";
 import { pipe } from "./channels/pipe.ts";
 import { WorkerChannel } from "./channels/worker_channel.ts";
 import type * as Proc from "./testdata/proc_tasks.ts";
+import { isolatedTest } from "./testdata/storm_harness.ts";
 
 const PROC = new URL("./testdata/proc_tasks.ts", import.meta.url);
 
@@ -266,17 +267,23 @@ console.log(outcome);`,
   assert.match(text, /NotCapable|PermissionDenied/);
 });
 
-Deno.test("process: after close no worker process remains", async () => {
-  const before = new Set(children());
-  const pool = procPool({ size: 2, minSize: 2 });
-  await pool.ready();
-  const pids = await pool.map("echo", [1, 2, 3, 4]);
-  assert.deepEqual(pids, [1, 2, 3, 4]);
-  const started = children().filter((pid) => !before.has(pid));
-  assert.equal(started.length, 2);
-  await pool.close();
-  assert.deepEqual(started.filter(alive), []);
-});
+// In a process of its own: it counts this process's children, which other
+// test files running in parallel (in the same process) would add to.
+isolatedTest(
+  import.meta.url,
+  "process: after close no worker process remains",
+  async () => {
+    const before = new Set(children());
+    const pool = procPool({ size: 2, minSize: 2 });
+    await pool.ready();
+    const pids = await pool.map("echo", [1, 2, 3, 4]);
+    assert.deepEqual(pids, [1, 2, 3, 4]);
+    const started = children().filter((pid) => !before.has(pid));
+    assert.equal(started.length, 2);
+    await pool.close();
+    assert.deepEqual(started.filter(alive), []);
+  },
+);
 
 Deno.test("process: a WorkerChannel carries values between two process workers, like multiprocessing.Queue", async () => {
   await using pool = procPool({ size: 2 });
