@@ -17,18 +17,27 @@ export function closedError(): PoolClosedError {
   );
 }
 
-/** A task that had started on a worker that died. */
+/**
+ * A task that had started on a worker that died: it had `finished` (its
+ * result lost), was `running`, or was `claimed` by a process worker that
+ * died without saying whether it had started it.
+ */
 export function diedError(
   workerId: number,
   label: string,
-  finished: boolean,
+  phase: "finished" | "running" | "claimed",
   cause: unknown,
   how?: string,
 ): WorkerCrashedError {
+  const what = phase === "finished"
+    ? "died after finishing"
+    : phase === "running"
+    ? "died while running"
+    : "died while running, or about to run,";
   return new WorkerCrashedError(
-    `Worker ${workerId} ${
-      finished ? "died after finishing" : "died while running"
-    } ${label}${how === undefined ? "" : ` (${how})`}: the pool replaced it`,
+    `Worker ${workerId} ${what} ${label}${
+      how === undefined ? "" : ` (${how})`
+    }: the pool replaced it`,
     { cause, workerId },
   );
 }

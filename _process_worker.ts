@@ -68,6 +68,11 @@ export class Mirror implements WorkerControl {
   claimedThrough = -1;
   /** Whether the child has ended and all it said was read. */
   final = false;
+  /**
+   * Whether the claims are exact: the child said, dying, the last task it
+   * started. Otherwise a claimed task may not have started.
+   */
+  exact = false;
 
   state(seq: number): SlotState | undefined {
     const w = this.#words[seq % SLOTS] as number;
@@ -96,6 +101,7 @@ export class Mirror implements WorkerControl {
    */
   unclaimAfter(through: number): void {
     if (this.final) return;
+    this.exact = true;
     for (let seq = this.claimedThrough; seq > through; seq--) {
       if (this.state(seq) === STARTED) {
         this.#words[seq % SLOTS] = word(seq, SENT);
@@ -136,6 +142,11 @@ export class ProcessWorkerHandle extends WorkerHandle {
   readonly control: Mirror = new Mirror();
   readonly fastPath = false;
   override readonly stealable = false;
+
+  /** Claimed tasks started, unless it died without last words. */
+  override get startsKnown(): boolean {
+    return this.control.exact;
+  }
   readonly lifeline = "";
   readonly #process: ProcessWorker;
   /** Whether it has exited and its channel has been read to the end. */

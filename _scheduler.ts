@@ -538,7 +538,7 @@ export class Scheduler implements WorkerHost {
         : diedError(
           worker.id,
           this.fns.label(task.fnId),
-          finished,
+          finished ? "finished" : worker.startsKnown ? "running" : "claimed",
           cause,
           worker.endedHow,
         );

@@ -172,6 +172,15 @@ export abstract class WorkerHandle {
    */
   readonly stealable: boolean = true;
 
+  /**
+   * Whether every task `stop()` gave back as started did start (a thread's
+   * control block says so; a process that died without last words may have
+   * claimed tasks it had not started yet).
+   */
+  get startsKnown(): boolean {
+    return true;
+  }
+
   /** What else cannot be sent to this kind of worker, for error messages. */
   readonly cloneRule: string = "";
 
