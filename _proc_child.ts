@@ -51,6 +51,7 @@ import {
   INIT,
   LIVE,
   LOAD_ERROR,
+  MODE_WIRE,
   OK,
   PING,
   PONG,
@@ -220,19 +221,17 @@ function receive(message: unknown): void {
 
 /** [TASKS, defs, ...(id, fnId, payload, mode)], as in a thread. */
 function receiveTasks(message: unknown[]): void {
-  const defs = message[1] as unknown[] | null;
-  if (defs !== null) {
-    for (let i = 0; i < defs.length; i += 3) {
-      fns.define(
-        defs[i] as number,
-        defs[i + 1] as number,
-        defs[i + 2] as string,
-      );
+  fns.defineAll(message[1] as unknown[] | null);
+  const count = (message.length - 2) / TASK_FIELDS;
+  let wire = false;
+  for (let k = 0; k < count; k++) {
+    control.send(received + k);
+    if (((message[5 + k * TASK_FIELDS] as number) & MODE_WIRE) !== 0) {
+      wire = true;
     }
   }
-  const count = (message.length - 2) / TASK_FIELDS;
-  ports.importIn(message);
-  for (let k = 0; k < count; k++) control.send(received + k);
+  // Channels and pipe ends travel only in encoded (wire) payloads.
+  if (wire) ports.importIn(message);
   received += count;
   runner.receive(message);
 }

@@ -71,6 +71,7 @@ export {
   INIT,
   LIVE,
   LOAD_ERROR,
+  MODE_WIRE,
   OK,
   READY,
   RESULTS,

@@ -49,7 +49,7 @@ import { encodeFrame } from "./_proc_frame.ts";
 import { PORT, PortBridge } from "./_proc_ports.ts";
 import { type ProcessExit, ProcessWorker } from "./_proc_spawn.ts";
 import { CLAIM, STARTED as STARTED_THROUGH } from "./_proc_protocol.ts";
-import { READY, RESULT_FIELDS, RESULTS } from "./_protocol.ts";
+import { OK_WIRE, READY, RESULT_FIELDS, RESULTS } from "./_protocol.ts";
 import {
   type Stopped,
   type WorkerControl,
@@ -212,11 +212,14 @@ export class ProcessWorkerHandle extends WorkerHandle {
       return this.control.unclaimAfter(message[1] as number);
     }
     if (message[0] === RESULTS) {
+      let wire = false;
       for (let i = 1; i < message.length; i += RESULT_FIELDS) {
         const seq = message[i] as number;
         if (this.at(seq) !== undefined) this.control.done(seq);
+        if (message[i + 1] === OK_WIRE) wire = true;
       }
-      this.#ports.importIn(message);
+      // Channels and pipe ends travel only in encoded (wire) results.
+      if (wire) this.#ports.importIn(message);
     }
     this.host.onMessage(this, message);
   }

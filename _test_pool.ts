@@ -11,6 +11,7 @@
  * @module
  */
 
+import { isPlainObject } from "./_options.ts";
 import { type TaskModule, WorkerPool as Base } from "./pool.ts";
 
 const MODE = Symbol.for("@seed/concurrency/test-isolation");
@@ -42,17 +43,12 @@ export function setTestIsolation(isolation: "thread" | "process"): void {
   (globalThis as any)[MODE] = isolation;
 }
 
-function isOptions(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null &&
-    Object.getPrototypeOf(value) === Object.prototype;
-}
-
 function withIsolation(moduleOrOptions: any, options: any): [any, any] {
   if (!inProcessMode()) return [moduleOrOptions, options];
-  if (moduleOrOptions === undefined || isOptions(moduleOrOptions)) {
+  if (moduleOrOptions === undefined || isPlainObject(moduleOrOptions)) {
     return [{ isolation: "process", ...moduleOrOptions }, options];
   }
-  if (options === undefined || isOptions(options)) {
+  if (options === undefined || isPlainObject(options)) {
     return [moduleOrOptions, { isolation: "process", ...options }];
   }
   return [moduleOrOptions, options];

@@ -84,19 +84,9 @@ function onPortMessage(event: MessageEvent): void {
   if (typeof data !== "object") return runner.receiveFast(data);
   const message = data as unknown[];
   switch (message[0]) {
-    case TASKS: {
-      const defs = message[1] as unknown[] | null;
-      if (defs !== null) {
-        for (let i = 0; i < defs.length; i += 3) {
-          fns.define(
-            defs[i] as number,
-            defs[i + 1] as number,
-            defs[i + 2] as string,
-          );
-        }
-      }
+    case TASKS:
+      fns.defineAll(message[1] as unknown[] | null);
       return runner.receive(message);
-    }
     case ABORT:
       return runner.abort(
         message[1] as number,

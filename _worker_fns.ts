@@ -47,6 +47,21 @@ export class FnRegistry {
     this.#moduleUrl = url;
   }
 
+  /**
+   * Defines the functions of a TASKS message (`_protocol.ts`): a flat list
+   * of (fnId, kind, text), or `null` for none.
+   */
+  defineAll(defs: unknown[] | null): void {
+    if (defs === null) return;
+    for (let i = 0; i < defs.length; i += 3) {
+      this.define(
+        defs[i] as number,
+        defs[i + 1] as number,
+        defs[i + 2] as string,
+      );
+    }
+  }
+
   /** Defines function `fnId`: a task name, or inline source. */
   define(fnId: number, kind: number, text: string): void {
     if (kind === FN_SOURCE) {

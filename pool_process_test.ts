@@ -16,6 +16,7 @@ import { SharedValue } from "./sync/shared_value.ts";
 import { pipe } from "./channels/pipe.ts";
 import { WorkerChannel } from "./channels/worker_channel.ts";
 import type * as Proc from "./testdata/proc_tasks.ts";
+import { exists } from "./testdata/proc_tasks.ts";
 import { isolatedTest } from "./testdata/storm_harness.ts";
 
 const PROC = new URL("./testdata/proc_tasks.ts", import.meta.url);
@@ -33,15 +34,6 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
   while (!check()) {
     if (Date.now() > until) throw new Error(`Still waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -115,7 +115,8 @@ export function countedSquare(path: string, x: number): number {
   return x * x;
 }
 
-function exists(path: string): boolean {
+/** Whether `path` exists (the tests wait on the tasks' marks with it). */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
