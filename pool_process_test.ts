@@ -361,11 +361,19 @@ Deno.test("process: maxQueue makes run() wait for room while tasks wait behind a
     dir.path("release"),
   ]);
   const pid = await marked(dir.path("started"));
-  const admitted = [pool.run("echo", [1]), pool.run("echo", [2])];
-  const third = pool.run("echo", [3]);
-  assert.equal(pool.stats.waiting, 1, "the third call waits for room");
-  assert.equal(pool.stats.queued, 2);
-  Deno.writeTextFileSync(dir.path("release"), "");
+  // The file can come before the claim: wait until the pool knows it started.
+  await eventually(() => pool.stats.queued === 0, "the claim of the long task");
+  let admitted: Promise<unknown>[];
+  let third: Promise<unknown>;
+  try {
+    admitted = [pool.run("echo", [1]), pool.run("echo", [2])];
+    third = pool.run("echo", [3]);
+    assert.equal(pool.stats.waiting, 1, "the third call waits for room");
+    assert.equal(pool.stats.queued, 2);
+  } finally {
+    // Released whatever happened, so that closing the pool cannot hang.
+    Deno.writeTextFileSync(dir.path("release"), "");
+  }
   assert.equal(await long, pid);
   assert.deepEqual(await Promise.all([...admitted, third]), [1, 2, 3]);
   assert.equal(pool.stats.waiting, 0);
