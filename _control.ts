@@ -47,7 +47,9 @@
  * and never lost with its worker.
  *
  * The fast path (see `_protocol.ts`) uses two more cells: the id and
- * function of a task sent as a bare value.
+ * function of a task sent as a bare value; the doorbell (`_doorbell.ts`),
+ * four more and a number, to hand such a task to a parked worker without a
+ * message.
  *
  * Task code shares the worker's realm and could replace `Atomics`, so the
  * functions used here are captured when this module loads, before any task
@@ -96,7 +98,12 @@ const HEAD = 2;
 const TAIL = 3;
 /** Channel operations the worker's tasks are waiting in (`_task_waiting.ts`). */
 const WAITING = 4;
-const HEADER = 6; // even: see INT32S
+/** The doorbell's cells (see `_doorbell.ts`). */
+export const PARK = 5;
+export const POSTED = 6;
+export const ANNOUNCED = 7;
+export const BELL_KIND = 8;
+const HEADER = 10; // even: see INT32S
 const RING_SEQ = HEADER + SLOTS;
 const RING_KIND = RING_SEQ + RING;
 const INT32S = RING_KIND + RING; // a multiple of 2: Float64 cells follow
@@ -142,13 +149,16 @@ export class ControlBlock {
   readonly cells: Int32Array;
   /** Each ring record's value (a number) and run time, in ms. */
   readonly #numbers: Float64Array;
+  /** The number a doorbell task carries (see `_doorbell.ts`). */
+  readonly bell: Float64Array;
 
   /** Wraps `buffer`, or allocates a new shared block. */
   constructor(buffer?: SharedArrayBuffer) {
     const shared = buffer ??
-      new SharedArrayBuffer(INT32S * 4 + 2 * RING * 8);
+      new SharedArrayBuffer(INT32S * 4 + (2 * RING + 1) * 8);
     this.cells = new Int32Array(shared, 0, INT32S);
     this.#numbers = new Float64Array(shared, INT32S * 4, 2 * RING);
+    this.bell = new Float64Array(shared, INT32S * 4 + 2 * RING * 8, 1);
   }
 
   get buffer(): SharedArrayBuffer {

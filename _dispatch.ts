@@ -97,10 +97,9 @@ function sendBatch(
     (first.payload as unknown[]).length === 1 &&
     isPrimitive((first.payload as unknown[])[0])
   ) {
-    worker.setFastTask(first.id, first.fnId);
     worker.hold(first);
     try {
-      worker.post((first.payload as unknown[])[0], undefined);
+      worker.sendFast(first.id, first.fnId, (first.payload as unknown[])[0]);
     } catch (error) {
       worker.unhold(firstSeq);
       failures.push({ task: first, error: sendError(first, fns, error) });

@@ -126,9 +126,11 @@ const runner = new Runner(
     writer.sendNow(message);
   },
   fns,
-  (through) => {
-    writer.send([CLAIM, through]);
-    return writer.flush();
+  {
+    claim: (through) => {
+      writer.send([CLAIM, through]);
+      return writer.flush();
+    },
   },
 );
 (globalThis as Record<symbol, unknown>)[CURRENT_TASK] = () =>

@@ -303,7 +303,9 @@ export class ProcessWorkerHandle extends WorkerHandle {
 
   unwatch(): void {}
 
-  setFastTask(): void {}
+  sendFast(): void {
+    throw new Error("A process worker has no fast path");
+  }
 
   /**
    * Sends `message` with the others of this tick. A process gets a copy of

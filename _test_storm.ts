@@ -23,6 +23,9 @@ import { WorkerPool, type WorkerPoolOptions } from "./pool.ts";
 import {
   BAD_RESULT_KINDS,
   CRASH_KINDS,
+  encodeFast,
+  FAST_KINDS,
+  FAST_RUNS_ENV,
   HOSTILE_KINDS,
   type Kind,
   PROCESS_CRASH_KINDS,
@@ -175,6 +178,13 @@ class Storm {
   readonly pool: WorkerPool<typeof Tasks>;
   /** Start counters: shared memory (threads) or a temporary directory. */
   readonly runs: Runs;
+  /** Start counters of fast calls (see `stepFast`): a directory. */
+  readonly fastRuns: string;
+  /** Fast calls are drawn apart, so that seeds keep their other calls. */
+  readonly fastRng: Random;
+  readonly fastIndices: number[] = [];
+  /** Whether the last call was a fast one, awaited, and the next follows. */
+  sequence = false;
   readonly calls: Call[] = [];
   readonly abortable: { controller: AbortController; call: Call }[] = [];
   readonly cancellable: Call[] = [];
@@ -232,6 +242,12 @@ class Storm {
     this.runs = this.isolation === "thread"
       ? new Int32Array(new SharedArrayBuffer(4 * (this.budget * 24)))
       : Deno.makeTempDirSync({ prefix: `storm-${this.seed}-` });
+    this.fastRuns = Deno.makeTempDirSync({
+      prefix: `storm-fast-${this.seed}-`,
+    });
+    // Read by the workers' stepFast (threads only, see #issue).
+    Deno.env.set(FAST_RUNS_ENV, this.fastRuns);
+    this.fastRng = new Random(storm.seed ^ 0xfa57);
   }
 
   async run(): Promise<StormReport> {
@@ -241,6 +257,7 @@ class Storm {
       if (typeof this.runs === "string") {
         Deno.removeSync(this.runs, { recursive: true });
       }
+      Deno.removeSync(this.fastRuns, { recursive: true });
     }
   }
 
@@ -311,7 +328,17 @@ class Storm {
     for (let n = 0; n < this.budget; n++) {
       if (n === this.endAt) this.#startEnd();
       this.#issue();
-      void this.calls[n]!.done.then(() => this.settled++);
+      const call = this.calls[n]!;
+      void call.done.then(() => this.settled++);
+      // A caller that awaits each call, and makes the next at once: the next
+      // finds its worker parked. Most steps of such a sequence skip the
+      // storm's other moves (aborts, crashes, the end), some do not.
+      this.sequence = call.items[0]?.runs === this.fastRuns &&
+        this.fastRng.chance(0.85);
+      if (this.sequence) {
+        await settlesWithin(call.done, 250);
+        if (!this.fastRng.chance(0.15)) continue;
+      }
       await this.#control();
     }
     if (this.ending === undefined) this.#startEnd();
@@ -403,8 +430,54 @@ class Storm {
     if (r < 0.25) return AbortSignal.timeout(1 + this.rng.int(30));
   }
 
+  /**
+   * A fast call: one number argument, so that alone on an idle worker
+   * thread it takes the fast path, and, right after the previous one
+   * settled, the doorbell of a parked worker (see `_doorbell.ts`).
+   */
+  #issueFast(): void {
+    const { fastRng: rng } = this;
+    const kind = rng.next() < 0.75 ? "ok" : rng.pick(FAST_KINDS);
+    const item: StormItem = {
+      runs: this.fastRuns,
+      index: this.nextIndex++,
+      kind,
+    };
+    this.fastIndices.push(item.index);
+    const call: Call = {
+      id: this.calls.length,
+      method: "run",
+      items: [item],
+      afterEnd: this.ending !== undefined,
+      signal: undefined,
+      status: "pending",
+      settles: 0,
+      yielded: [],
+      breakAt: undefined,
+      done: Promise.resolve(),
+    };
+    this.calls.push(call);
+    let options = {};
+    if (rng.chance(0.1)) {
+      const controller = new AbortController();
+      this.abortable.push({ controller, call });
+      call.signal = controller.signal;
+      options = { signal: controller.signal };
+    }
+    track(
+      call,
+      this.pool.run("stepFast", [encodeFast(item.index, kind)], options),
+    );
+  }
+
   #issue(): void {
     const { rng, pool } = this;
+    // Threads only: a process worker has no fast path (and its environment
+    // is its own).
+    if (
+      this.isolation === "thread" &&
+      (this.sequence || this.fastRng.chance(0.2))
+    ) return this.#issueFast();
     const r = rng.next();
     const method: Method = r < 0.55
       ? "run"
@@ -576,6 +649,10 @@ class Storm {
     for (let index = 0; index < this.nextIndex; index++) {
       const count = startsOf(this.runs, index);
       if (count > 1) violations.push(`task ${index} ran ${count} times`);
+    }
+    for (const index of this.fastIndices) {
+      const count = startsOf(this.fastRuns, index);
+      if (count > 1) violations.push(`fast task ${index} ran ${count} times`);
     }
     if (
       this.endState === "rejected" &&

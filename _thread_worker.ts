@@ -20,6 +20,7 @@
  */
 
 import { CANCELLED, ControlBlock, STARTED } from "./_control.ts";
+import { Doorbell } from "./_doorbell.ts";
 import { newLifelineName, watchLifeline } from "./_lifeline.ts";
 import { INIT } from "./_protocol.ts";
 import {
@@ -43,6 +44,9 @@ export class ThreadWorker extends WorkerHandle {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #lifeline = newLifelineName("pool-worker");
+  readonly #door: Doorbell = new Doorbell(this.control);
+  /** Results announced on the doorbell: read them as a bare number says. */
+  readonly #onAnnounce = (): void => this.host.onMessage(this, 0);
   #watch: AbortController | undefined = undefined;
   #death: Promise<void> | undefined = undefined;
   /** Messages received on the port, to tell when it has gone quiet. */
@@ -161,6 +165,8 @@ export class ThreadWorker extends WorkerHandle {
     });
     this.#port.onmessage = null;
     this.#port.close();
+    // A parked thread would not end before its park does.
+    this.#door.close();
     this.#worker.onmessage = this.#worker.onerror = null;
     this.#worker.terminate();
     this.state = running ? "abandoned" : "stopping";
@@ -180,15 +186,23 @@ export class ThreadWorker extends WorkerHandle {
     return this.#lifeline;
   }
 
-  setFastTask(id: number, fnId: number): void {
+  /** Rings the doorbell if the worker is parked, or posts `value`. */
+  sendFast(id: number, fnId: number, value: unknown): void {
     this.control.setFastTask(id, fnId);
+    if (!this.#door.ring(value, this.#onAnnounce)) this.post(value, undefined);
   }
 
-  /** Posts on the private port. */
+  /** Posts on the private port (waking the worker if it is parked). */
   post(message: unknown, transfer: Transferable[] | undefined): void {
-    // An empty transfer list still costs Deno about a microsecond.
-    if (transfer === undefined || transfer.length === 0) {
-      this.#port.postMessage(message);
-    } else this.#port.postMessage(message, transfer);
+    this.#door.willPost();
+    try {
+      // An empty transfer list still costs Deno about a microsecond.
+      if (transfer === undefined || transfer.length === 0) {
+        this.#port.postMessage(message);
+      } else this.#port.postMessage(message, transfer);
+    } catch (error) {
+      this.#door.unpost();
+      throw error;
+    }
   }
 }

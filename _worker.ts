@@ -16,6 +16,7 @@
  */
 
 import { ControlBlock } from "./_control.ts";
+import { DoorbellWorker } from "./_doorbell.ts";
 import { hideLifelines, holdLifeline } from "./_lifeline.ts";
 import {
   ABORT,
@@ -48,6 +49,7 @@ const originalClose = scope.close.bind(scope);
 
 let port: MessagePort | undefined;
 let runner: Runner | undefined;
+let door: DoorbellWorker | undefined;
 let resolveStatic: (module: Record<string, unknown>) => void = () => {};
 const staticModule = new Promise<Record<string, unknown>>((resolve) => {
   resolveStatic = resolve;
@@ -80,6 +82,7 @@ function die(reason: unknown, end: () => void): void {
 
 function onPortMessage(event: MessageEvent): void {
   const data = event.data;
+  door?.received();
   if (runner === undefined) return;
   if (typeof data !== "object") return runner.receiveFast(data);
   const message = data as unknown[];
@@ -101,7 +104,8 @@ async function init(message: unknown[]): Promise<void> {
   port = message[4] as MessagePort;
   // Bound with functions captured before any task code ran.
   post = apply(bind, portPost, [port]) as typeof post;
-  const active = new Runner(control, send, fns);
+  door = new DoorbellWorker(control);
+  const active = new Runner(control, send, fns, { door });
   (globalThis as Record<symbol, unknown>)[CURRENT_TASK] = () =>
     active.active ? active.context : undefined;
   (globalThis as Record<symbol, unknown>)[TASK_WAITING] = (delta: number) =>

@@ -155,8 +155,11 @@ export abstract class WorkerHandle {
   abstract readonly lifeline: string;
   /** Posts a message to the worker. @throws {unknown} If it cannot be cloned. */
   abstract post(message: unknown, transfer: Transferable[] | undefined): void;
-  /** Sets the fast-path cells of a task sent as a bare value. */
-  abstract setFastTask(id: number, fnId: number): void;
+  /**
+   * Sends task `id` of function `fnId`, a lone call with one primitive
+   * argument `value`, as a bare value (only when `fastPath`).
+   */
+  abstract sendFast(id: number, fnId: number, value: unknown): void;
   /**
    * Throws what sending `value` to this worker throws (to find the argument
    * at fault once a message failed).

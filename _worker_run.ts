@@ -29,6 +29,7 @@
  */
 
 import { type ControlBlock, RING, ringKind } from "./_control.ts";
+import { BURST_MS, NO_TASK } from "./_doorbell.ts";
 import {
   ERROR,
   MODE_CALL,
@@ -59,6 +60,26 @@ export type Send = (message: unknown, transfer?: Transferable[]) => void;
  */
 export type Claim = (through: number) => Promise<void>;
 
+/** How a worker thread parks and announces results (see `_doorbell.ts`). */
+export interface Door {
+  /** Parks a moment: a task's argument rung in meanwhile, or `NO_TASK`. */
+  park(): unknown;
+  /** Announces ring results to a waiting pool: `false` if none waited. */
+  announce(): boolean;
+}
+
+/** How a runner's tasks start and end, beyond the control block. */
+export interface RunnerHooks {
+  /**
+   * For a process worker: how tasks are claimed before they start (see
+   * `docs/process_mode.md`). A thread's claim is the control block's
+   * compare-and-swap alone.
+   */
+  claim?: Claim;
+  /** For a worker thread: its doorbell. */
+  door?: Door;
+}
+
 const kTransfer = Symbol.for("@seed/concurrency/transfer");
 const now = performance.now.bind(performance);
 /** The oldest a result may get in the outbox, in ms. */
@@ -74,6 +95,9 @@ export class Runner {
   readonly #send: Send;
   readonly #fns: FnRegistry;
   readonly #claim: Claim | undefined;
+  readonly #door: Door | undefined;
+  /** Whether the last task came alone (park after it). */
+  #sequential = false;
   /** The last seq claimed (process workers). */
   #claimed = -1;
   /** The last seq started. */
@@ -106,21 +130,17 @@ export class Runner {
   #since = 0;
   readonly context: TaskContext;
 
-  /**
-   * @param claim For a process worker: how tasks are claimed before they
-   *   start (see `docs/process_mode.md`). A thread's claim is the control
-   *   block's compare-and-swap alone.
-   */
   constructor(
     control: ControlBlock,
     send: Send,
     fns: FnRegistry,
-    claim?: Claim,
+    hooks: RunnerHooks = {},
   ) {
     this.#control = control;
     this.#send = send;
     this.#fns = fns;
-    this.#claim = claim;
+    this.#claim = hooks.claim;
+    this.#door = hooks.door;
     this.context = {
       get id() {
         return id();
@@ -155,6 +175,8 @@ export class Runner {
     const count = (message.length - 2) / TASK_FIELDS;
     for (let k = 0; k < count; k++) this.#control.arrive(first + k);
     this.#received += count;
+    // A lone task, too, is likely from a caller awaiting each call.
+    this.#sequential = count === 1;
     if (count === 0) return;
     message[1] = first;
     this.#inbox.push(message);
@@ -163,6 +185,12 @@ export class Runner {
 
   /** Takes a task that came as a bare value (see `_protocol.ts`). */
   receiveFast(value: unknown): void {
+    this.#takeFast(value);
+    if (!this.#running) void this.#loop();
+  }
+
+  #takeFast(value: unknown): void {
+    this.#sequential = true;
     const seq = this.#received++;
     this.#control.arrive(seq);
     this.#inbox.push([
@@ -173,7 +201,6 @@ export class Runner {
       [value],
       MODE_CALL,
     ]);
-    if (!this.#running) void this.#loop();
   }
 
   /**
@@ -227,48 +254,76 @@ export class Runner {
     return this.#started;
   }
 
+  /**
+   * Whether to park, out of tasks: after a task that came alone, in case
+   * the next comes as soon (a caller awaiting each call; see
+   * `_doorbell.ts`), but not for more than `BURST_MS` since the event loop
+   * last turned, so timers and I/O of task code wait at most about that.
+   */
+  #mayPark(since: number): boolean {
+    return this.#door !== undefined && this.#sequential && !this.#halted &&
+      now() - since < BURST_MS;
+  }
+
+  /** Parks: whether a task was rung meanwhile. */
+  #park(): boolean {
+    if (this.#halted) return false;
+    const value = (this.#door as Door).park();
+    if (value === NO_TASK) return false;
+    this.#takeFast(value);
+    return true;
+  }
+
   async #loop(): Promise<void> {
     this.#running = true;
-    while (this.#inbox.length > 0 && !this.#halted) {
-      const batch = this.#inbox.peek() as unknown[];
-      const at = this.#cursor;
-      const seq = (batch[1] as number) + (at - 2) / TASK_FIELDS;
-      this.#cursor += TASK_FIELDS;
-      if (this.#cursor >= batch.length) {
-        this.#inbox.shift();
-        this.#cursor = 2;
+    // When this thread last turned its event loop.
+    const since = now();
+    do {
+      while (this.#inbox.length > 0 && !this.#halted) {
+        const batch = this.#inbox.peek() as unknown[];
+        const at = this.#cursor;
+        const seq = (batch[1] as number) + (at - 2) / TASK_FIELDS;
+        this.#cursor += TASK_FIELDS;
+        if (this.#cursor >= batch.length) {
+          this.#inbox.shift();
+          this.#cursor = 2;
+        }
+        const fnId = batch[at + 1] as number;
+        if (this.#claim !== undefined && seq > this.#claimed) {
+          // A process worker: the pool must know before the task starts.
+          this.#claimed = this.#claimWindow(batch, at, seq, fnId);
+          this.flush();
+          await this.#claim(this.#claimed);
+          if (this.#halted) break;
+        }
+        if (!this.#control.start(seq)) continue; // taken back by the pool
+        this.#started = seq;
+        // A result in a message goes before the next task starts, whatever it
+        // is; one in the ring is read by the pool even while this worker is
+        // busy, so it waits only for tasks known to be quick.
+        // A process worker has no ring: its results of quick tasks wait, as
+        // ring results do, for a task not known to be quick (or 1 ms).
+        if (
+          (this.#outbox.length > 1 &&
+            (this.#claim === undefined || !this.#isQuick(fnId))) ||
+          (this.#unannounced > 0 && !this.#isQuick(fnId))
+        ) this.flush();
+        const pending = this.#run(
+          seq,
+          batch[at] as number,
+          fnId,
+          batch[at + 2],
+          batch[at + 3] as number,
+        );
+        // Only a task that awaits costs an await here.
+        if (pending !== undefined) await pending;
       }
-      const fnId = batch[at + 1] as number;
-      if (this.#claim !== undefined && seq > this.#claimed) {
-        // A process worker: the pool must know before the task starts.
-        this.#claimed = this.#claimWindow(batch, at, seq, fnId);
-        this.flush();
-        await this.#claim(this.#claimed);
-        if (this.#halted) break;
-      }
-      if (!this.#control.start(seq)) continue; // taken back by the pool
-      this.#started = seq;
-      // A result in a message goes before the next task starts, whatever it
-      // is; one in the ring is read by the pool even while this worker is
-      // busy, so it waits only for tasks known to be quick.
-      // A process worker has no ring: its results of quick tasks wait, as
-      // ring results do, for a task not known to be quick (or 1 ms).
-      if (
-        (this.#outbox.length > 1 &&
-          (this.#claim === undefined || !this.#isQuick(fnId))) ||
-        (this.#unannounced > 0 && !this.#isQuick(fnId))
-      ) this.flush();
-      const pending = this.#run(
-        seq,
-        batch[at] as number,
-        fnId,
-        batch[at + 2],
-        batch[at + 3] as number,
-      );
-      // Only a task that awaits costs an await here.
-      if (pending !== undefined) await pending;
-    }
-    this.flush();
+      this.flush();
+      if (!this.#mayPark(since)) break;
+      // What the last task queued runs first: a park blocks this thread.
+      await null;
+      // Deno dispatches port messages from microtasks: one may have come.
+    } while (this.#inbox.length > 0 || this.#park());
     this.#running = false;
   }
 
@@ -455,7 +510,9 @@ export class Runner {
     if (results.length === 1) {
       if (this.#unannounced > 0) {
         this.#unannounced = 0;
-        this.#send(this.#control.resultsWritten);
+        if (this.#door?.announce() !== true) {
+          this.#send(this.#control.resultsWritten);
+        }
       }
       return;
     }

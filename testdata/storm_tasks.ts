@@ -142,6 +142,46 @@ export function startsOf(runs: Runs, index: number): number {
   }
 }
 
+/**
+ * Kinds a fast call can have: a call of {@linkcode stepFast} with one number
+ * argument, which takes the pool's fast path and doorbell (see
+ * `_doorbell.ts`) when it goes alone to an idle worker thread.
+ */
+export const FAST_KINDS = [
+  "ok",
+  "async",
+  "fail",
+  "slowSync",
+  "stubborn",
+  "crashThrow",
+  "crashReject",
+  "crashClose",
+  "crashExit",
+] as const;
+/** The environment variable naming the directory `stepFast` counts in. */
+export const FAST_RUNS_ENV = "STORM_FAST_RUNS";
+const FAST_CODES = 16;
+
+/** The one number argument of a fast call of index `index`. */
+export function encodeFast(
+  index: number,
+  kind: (typeof FAST_KINDS)[number],
+): number {
+  return index * FAST_CODES + FAST_KINDS.indexOf(kind);
+}
+
+/**
+ * {@linkcode step} for a call that carries only a number (see `encodeFast`):
+ * it counts its starts in files, in the directory `STORM_FAST_RUNS` names.
+ */
+export function stepFast(n: number): unknown {
+  const runs = Deno.env.get(FAST_RUNS_ENV);
+  if (runs === undefined) throw new Error(`${FAST_RUNS_ENV} is not set`);
+  const kind = FAST_KINDS[n % FAST_CODES];
+  if (kind === undefined) throw new Error(`Not a fast call: ${n}`);
+  return step({ runs, index: Math.floor(n / FAST_CODES), kind });
+}
+
 /** Runs one storm call: counts its start, then does what its kind says. */
 export function step(item: StormItem): unknown {
   const { runs, index } = item;

@@ -132,3 +132,40 @@ export function add(a: number, b: number): number {
 export function power(base: number, exponent = 2): number {
   return base ** exponent;
 }
+
+let bumps = 0;
+
+/**
+ * Queues a microtask that counts one bump; returns the bumps counted so far.
+ * (`_n`: one number argument takes the fast path.)
+ */
+export function queueBump(_n: number): number {
+  queueMicrotask(() => bumps++);
+  return bumps;
+}
+
+/** How many bumps `queueBump` counted in this worker. */
+export function countBumps(_n: number): number {
+  return bumps;
+}
+
+let timerFired = false;
+
+/** Sets a timer of 0 ms in this worker (see `hasTimerFired`). */
+export function setZeroTimer(_n: number): void {
+  timerFired = false;
+  setTimeout(() => timerFired = true, 0);
+}
+
+/** Whether the timer `setZeroTimer` set has fired. */
+export function hasTimerFired(_n: number): boolean {
+  return timerFired;
+}
+
+/** Spins until cancelled (a task with a number argument: the fast path). */
+export function spinUntilCancelled(n: number): number {
+  const task = currentTask();
+  let spins = n;
+  while (!task.aborted) spins++;
+  return spins;
+}
