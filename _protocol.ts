@@ -38,7 +38,9 @@
  * serializer (a few microseconds less per round trip than an array); its id
  * and function go in the control block. The worker never receives a second
  * one before it has read the first: the main thread sends a fast task only
- * to a worker that holds nothing.
+ * to a worker that holds nothing. A number or boolean argument for a worker
+ * parked after its last task goes without any message (see `_doorbell.ts`),
+ * and so does the announcement of its result.
  *
  * **Results in the ring.** A result that is a number, a boolean, `undefined`
  * or `null` goes into the result ring of the control block (see

@@ -457,6 +457,13 @@ export type RunRest<A extends unknown[]> = [] extends A
  *   Do not change an argument after the call; pass a copy
  *   (`data.slice()`) if the caller goes on changing it. Copying at every
  *   call would slow the calls that need no copy.
+ * - **One call at a time**: a worker thread that ran a task sent alone
+ *   waits about a millisecond for the next, blocked in `Atomics.wait`, so a
+ *   caller that awaits each `run()` of one number or boolean argument is
+ *   answered through shared memory, without a message either way (a round
+ *   trip below a bare `postMessage` ping-pong). While it waits, its event
+ *   loop does not turn: timers and I/O that task code left running wait too,
+ *   never more than a few milliseconds.
  * - **Close**: `close()` finishes queued work, then ends every worker, and
  *   resolves once every worker thread has ended, abandoned ones included (its
  *   `signal` bounds the wait); `terminate()` ends now, rejects what is
