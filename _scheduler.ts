@@ -86,6 +86,8 @@ export interface SchedulerConfig {
 const MAX_TASK_ID = 0x7fff_fff0;
 /** What the heartbeat "receives" from a busy worker: read its result ring. */
 const RING_CHECK = 0;
+/** The most tasks `#feed` lets a worker hold. */
+const MAX_FEED = 256;
 
 export class Scheduler implements WorkerHost {
   state: PoolState = "open";
@@ -345,15 +347,32 @@ export class Scheduler implements WorkerHost {
   }
 
   /** Sends `worker` up to `max` tasks from the front of the queue. */
-  #shareTo(worker: WorkerHandle, max: number): void {
+  #shareTo(worker: WorkerHandle, max: number, minHold = 0): void {
     const tasks = this.#queue.takeFor(
       worker,
       max,
       this.config.maxTasksPerWorker,
       this.stats.avgRunMs,
+      minHold,
     );
     if (tasks.length > 0) this.#dispatch(worker, tasks);
   }
+
+  /**
+   * Before the main thread blocks for `ms` (starting a worker thread): deals
+   * each ready worker queued tasks of known run time enough to stay busy
+   * that long. What they hold unstarted can still be stolen afterwards.
+   */
+  readonly #feed = (ms: number): void => {
+    const avgRunMs = this.stats.avgRunMs;
+    if (this.#queue.length === 0 || avgRunMs <= 0) return;
+    const minHold = Math.min(MAX_FEED, 1 + Math.ceil(ms / avgRunMs));
+    for (const worker of this.#workers.list) {
+      if (worker.state !== "ready" || !worker.stealable) continue;
+      this.#shareTo(worker, minHold, minHold);
+      if (this.#queue.length === 0) break;
+    }
+  };
 
   /**
    * Gives `thief` (idle, or running its last task) the oldest unstarted
@@ -398,6 +417,7 @@ export class Scheduler implements WorkerHost {
         this.stats.avgRunMs,
         now,
         this.#floor(),
+        this.#feed,
       );
     } catch (error) {
       this.#loadFailed(

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { holdLimit } from "./_balance.ts";
+import { BIG_BYTES, holdLimit } from "./_balance.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 import type { Task } from "./_task.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
@@ -52,12 +52,16 @@ export class TaskQueue {
    * an idle worker, alone: what it transfers cannot be taken back, so it
    * must never wait behind a task that could crash or stall its worker. The
    * tasks taken stay `queued` until the caller sends them.
+   *
+   * @param minHold Lets the worker hold at least this many tasks that are
+   *   not big (see `feed` in `_scheduler.ts`).
    */
   takeFor(
     worker: WorkerHandle,
     max: number,
     maxTasksPerWorker: number,
     avgRunMs: number,
+    minHold = 0,
   ): Task[] {
     let room = Math.min(
       max,
@@ -74,7 +78,8 @@ export class TaskQueue {
       }
       const transfers = head.transfer !== undefined;
       if (transfers && (worker.heldCount > 0 || tasks.length > 0)) break;
-      const limit = holdLimit(head, avgRunMs, worker.stealable);
+      let limit = holdLimit(head, avgRunMs, worker.stealable);
+      if (limit < minHold && head.bytes < BIG_BYTES) limit = minHold;
       if (worker.heldCount + tasks.length >= limit) break;
       // Dealt one by one, a worker is refilled once it is down to half its
       // limit, several tasks to a message: a busy worker takes its next

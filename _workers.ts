@@ -116,6 +116,7 @@ export class WorkerSet {
     avgRunMs: number,
     now: number,
     floor: number,
+    feed: (ms: number) => void,
   ): void {
     let live = 0;
     let starting = 0;
@@ -130,6 +131,7 @@ export class WorkerSet {
     }
     // A warm pool: every missing worker starts at once.
     if (live + starting < floor) {
+      this.#beforeSpawn(feed);
       for (let n = live + starting; n < floor; n++) this.#spawn();
       return;
     }
@@ -147,8 +149,19 @@ export class WorkerSet {
       stalled,
     });
     if (!spawn) return;
+    this.#beforeSpawn(feed);
     this.#spawn();
     this.wanted = Math.max(this.wanted, live + starting + 1);
+  }
+
+  /**
+   * `new Worker` blocks the main thread until the new thread's runtime is up
+   * (about 20-30 ms on 2 cores, most of a start), so no message is read
+   * meanwhile: first give the ready workers work enough to outlast it.
+   * Starting a process does not block.
+   */
+  #beforeSpawn(feed: (ms: number) => void): void {
+    if (this.#config.spec.isolation === "thread") feed(this.spawnCostMs);
   }
 
   /**
