@@ -28,7 +28,7 @@
  * @module
  */
 
-import { type ControlBlock, RING, ringKind } from "./_control.ts";
+import { type ControlBlock, ringKind } from "./_control.ts";
 import { BURST_MS, NO_TASK } from "./_doorbell.ts";
 import {
   ERROR,
@@ -37,14 +37,13 @@ import {
   MODE_WIRE,
   OK,
   OK_WIRE,
-  RESULT_FIELDS,
-  RESULTS,
   TASK_FIELDS,
 } from "./_protocol.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 import { encodeValues, type WirePath } from "./_wire.ts";
 import { reviveValues } from "./_wire_revive.ts";
 import type { FnRegistry } from "./_worker_fns.ts";
+import { Outbox } from "./_worker_outbox.ts";
 import { describe } from "./errors/_describe.ts";
 import { serializeError } from "./errors/serialize_error.ts";
 import type { TaskContext } from "./task.ts";
@@ -84,7 +83,6 @@ const kTransfer = Symbol.for("@seed/concurrency/transfer");
 const now = performance.now.bind(performance);
 /** The oldest a result may get in the outbox, in ms. */
 const MAX_BATCH_MS = 1;
-const MAX_BATCH_RESULTS = 4096;
 /** A function whose every run took less than this is quick, in ms. */
 const QUICK_MS = 0.5;
 /** The most tasks of quick functions one claim covers (and ~1 ms of them). */
@@ -120,14 +118,7 @@ export class Runner {
    * first run before the JIT) is forgotten after a few quick ones.
    */
   readonly #longest = new Map<number, number>();
-  #outbox: unknown[] = [RESULTS];
-  #transfers: (Transferable[] | undefined)[] = [];
-  /** The function of each result in the outbox, negated for a chunk. */
-  #origins: number[] = [];
-  /** Results written to the ring that no message has announced yet. */
-  #unannounced = 0;
-  /** When the oldest result not sent yet (in the outbox or the ring) began. */
-  #since = 0;
+  readonly #outbox: Outbox;
   readonly context: TaskContext;
 
   constructor(
@@ -141,6 +132,7 @@ export class Runner {
     this.#fns = fns;
     this.#claim = hooks.claim;
     this.#door = hooks.door;
+    this.#outbox = new Outbox(control, send, fns, hooks.door);
     this.context = {
       get id() {
         return id();
@@ -208,9 +200,7 @@ export class Runner {
    * `reason` (a process worker: the pool cannot take it back itself).
    */
   skip(seq: number, reason: unknown): void {
-    this.#outbox.push(seq, ERROR, serializeError(reason), 0);
-    this.#transfers.push(undefined);
-    this.#origins.push(0);
+    this.#outbox.add(seq, ERROR, serializeError(reason), 0, undefined, 0);
     this.flush();
   }
 
@@ -304,9 +294,9 @@ export class Runner {
         // A process worker has no ring: its results of quick tasks wait, as
         // ring results do, for a task not known to be quick (or 1 ms).
         if (
-          (this.#outbox.length > 1 &&
+          (this.#outbox.messages > 0 &&
             (this.#claim === undefined || !this.#isQuick(fnId))) ||
-          (this.#unannounced > 0 && !this.#isQuick(fnId))
+          (this.#outbox.unannounced > 0 && !this.#isQuick(fnId))
         ) this.flush();
         const pending = this.#run(
           seq,
@@ -451,25 +441,19 @@ export class Runner {
       fnId,
       Math.max(ran, (this.#longest.get(fnId) ?? 0) / 2),
     );
-    if (this.#outbox.length === 1 && this.#unannounced === 0) {
-      this.#since = start;
-    }
+    const outbox = this.#outbox;
+    if (outbox.messages === 0 && outbox.unannounced === 0) outbox.since = start;
     const kind = status === OK && transfer === undefined &&
         (mode & MODE_CHUNK) === 0
       ? ringKind(value)
       : 0;
     if (kind !== 0 && this.#control.pushResult(seq, kind, value, ran)) {
-      // Announced once half the ring waits, so the ring never fills.
-      if (++this.#unannounced >= RING / 2) this.flush();
+      outbox.written();
     } else {
-      this.#outbox.push(seq, status, value, ran);
-      this.#transfers.push(transfer);
-      this.#origins.push((mode & MODE_CHUNK) !== 0 ? -fnId - 1 : fnId);
+      const origin = (mode & MODE_CHUNK) !== 0 ? -fnId - 1 : fnId;
+      outbox.add(seq, status, value, ran, transfer, origin);
     }
-    if (
-      end - this.#since >= MAX_BATCH_MS ||
-      this.#outbox.length > MAX_BATCH_RESULTS * RESULT_FIELDS
-    ) this.flush();
+    if (end - outbox.since >= MAX_BATCH_MS || outbox.full) this.flush();
   }
 
   /** Unwraps `transfer()` and encodes library objects in a call's result. */
@@ -498,91 +482,9 @@ export class Runner {
     };
   }
 
-  // ---- sending results ----------------------------------------------------
-
-  /**
-   * Sends every result in the outbox now, or, if there is none, announces
-   * the results in the ring with a bare number (any message makes the pool
-   * read the ring).
-   */
+  /** Sends every result waiting now (see `_worker_outbox.ts`). */
   flush(): void {
-    const results = this.#outbox;
-    if (results.length === 1) {
-      if (this.#unannounced > 0) {
-        this.#unannounced = 0;
-        if (this.#door?.announce() !== true) {
-          this.#send(this.#control.resultsWritten);
-        }
-      }
-      return;
-    }
-    this.#unannounced = 0;
-    const transfers = this.#transfers;
-    const origins = this.#origins;
-    this.#outbox = [RESULTS];
-    this.#transfers = [];
-    this.#origins = [];
-    let transfer: Transferable[] | undefined;
-    for (const list of transfers) {
-      if (list !== undefined) (transfer ??= []).push(...list);
-    }
-    try {
-      this.#send(results, transfer);
-    } catch {
-      // Some result cannot be sent: send each alone, and fail those that
-      // cannot go, with the reason.
-      for (let i = 1, r = 0; i < results.length; i += RESULT_FIELDS, r++) {
-        const one = results.slice(i, i + RESULT_FIELDS);
-        try {
-          this.#send([RESULTS, ...one], transfers[r]);
-        } catch (error) {
-          one[1] = ERROR;
-          one[2] = serializeError(
-            this.#unsendable(
-              results[i + 2],
-              origins[r] as number,
-              transfers[r],
-              error,
-            ),
-          );
-          this.#send([RESULTS, ...one]);
-        }
-      }
-    }
-  }
-
-  /** The error for a result that could not be sent, naming what. */
-  #unsendable(
-    value: unknown,
-    origin: number,
-    transfer: Transferable[] | undefined,
-    cause: unknown,
-  ): TypeError {
-    const label = this.#fns.label(origin < 0 ? -origin - 1 : origin);
-    let what = `the result of ${label} (${describe(value)})`;
-    if (origin < 0 && Array.isArray(value)) {
-      const index = value.findIndex(cannotClone);
-      if (index !== -1) {
-        what = `the result for item ${index} of a chunk of ${label} (${
-          describe(value[index])
-        })`;
-      }
-    }
-    return new TypeError(
-      `Cannot send ${what} back to the caller as it${
-        transfer === undefined ? "" : " or its transfer list"
-      } cannot be cloned: return only structured-cloneable values`,
-      { cause },
-    );
-  }
-}
-
-function cannotClone(value: unknown): boolean {
-  try {
-    structuredClone(value);
-    return false;
-  } catch {
-    return true;
+    this.#outbox.flush();
   }
 }
 
