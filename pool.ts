@@ -95,6 +95,12 @@ export interface WorkerPoolOptions {
    * loaded the task module. Warm workers keep the process alive until the
    * pool is closed.
    *
+   * Starting a worker thread blocks the calling thread for most of the
+   * start (`new Worker` returns once the thread's runtime is up: 20-30 ms on
+   * a busy 2-core machine), so a server that must answer while its pool
+   * grows or replaces a worker should start its workers up front. The pool
+   * gives its running workers enough queued work to outlast such a start.
+   *
    * @default {0}
    */
   minSize?: number;
