@@ -8,9 +8,9 @@
  * by `Atomics.waitAsync`, cost a fraction of that. One call at a time (a
  * caller that awaits each `run` before the next) is where this counts.
  *
- * **Parking.** A worker whose last task came by the fast path (a lone call
- * with one primitive argument, see `_protocol.ts`) does not return to its
- * event loop at once when it runs out of tasks: it parks, blocking in
+ * **Parking.** A worker whose last task came alone (by the fast path, see
+ * `_protocol.ts`, or alone in a message) does not return to its event loop
+ * at once when it runs out of tasks: it parks, blocking in
  * `Atomics.wait` on `PARK` for at most {@linkcode PARK_MS}. It writes its
  * mark there first, `(messages received) + 1`, so the main thread knows it
  * has read every message posted to it. While parked its event loop does not
@@ -48,8 +48,9 @@
  *
  * The task itself is claimed in the control block as any other (see
  * `_control.ts`), so a bell changes how a task travels, never whether it
- * runs: a worker stopped while parked is woken, and whatever it had not
- * started is revoked as usual.
+ * runs: a worker stopped while parked is woken (Deno's `terminate()` does
+ * not interrupt `Atomics.wait`), and whatever it had not started is revoked
+ * as usual.
  *
  * @module
  */
