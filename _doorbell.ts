@@ -87,12 +87,18 @@ export const NO_TASK: unique symbol = Symbol("no task");
 export class Doorbell {
   readonly #cells: Int32Array;
   readonly #bell: Float64Array;
+  readonly #onAnnounce: () => void;
   #posted = 0;
   #listening = false;
 
-  constructor(control: ControlBlock) {
+  /**
+   * @param onAnnounce Called when the worker announces results on the
+   *   doorbell (read them as a bare number would say).
+   */
+  constructor(control: ControlBlock, onAnnounce: () => void) {
     this.#cells = control.cells;
     this.#bell = control.bell;
+    this.#onAnnounce = onAnnounce;
   }
 
   /** Counts a message about to be posted, and wakes the worker to read it. */
@@ -106,10 +112,9 @@ export class Doorbell {
    * Hands the fast task set in the control block, with argument `value`, to
    * the worker if it is parked having read everything.
    *
-   * @param onAnnounce Called once the worker announces results this way.
    * @returns `false` if it was not: post `value`.
    */
-  ring(value: unknown, onAnnounce: () => void): boolean {
+  ring(value: unknown): boolean {
     const cells = this.#cells;
     const mark = this.#posted + 1;
     const kind = typeof value === "number"
@@ -121,7 +126,7 @@ export class Doorbell {
       : 0;
     if (kind === 0 || load(cells, PARK) !== mark) return false;
     // Listening before ringing: a woken thread may run at once, even here.
-    this.#listen(onAnnounce);
+    this.#listen();
     if (kind === K_NUMBER) this.#bell[0] = value as number;
     cells[BELL_KIND] = kind;
     this.#posted = (this.#posted + 1) & COUNT_MASK;
@@ -135,17 +140,19 @@ export class Doorbell {
   }
 
   /** Waits (once at a time) for the worker's next announcement. */
-  #listen(onAnnounce: () => void): void {
+  #listen(): void {
     if (this.#listening) return;
     const cells = this.#cells;
     const waiting = waitAsync(cells, ANNOUNCED, load(cells, ANNOUNCED));
     if (!waiting.async) return; // changed meanwhile: never, on this thread
     this.#listening = true;
-    void waiting.value.then(() => {
-      this.#listening = false;
-      onAnnounce();
-    });
+    void waiting.value.then(this.#announced);
   }
+
+  readonly #announced = (): void => {
+    this.#listening = false;
+    this.#onAnnounce();
+  };
 
   /** Takes back the count of a message that could not be posted. */
   unpost(): void {

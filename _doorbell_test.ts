@@ -9,7 +9,10 @@ import { Doorbell, DoorbellWorker, NO_TASK } from "./_doorbell.ts";
 
 function pair() {
   const control = new ControlBlock();
-  return { main: new Doorbell(control), worker: new DoorbellWorker(control) };
+  return {
+    main: new Doorbell(control, () => {}),
+    worker: new DoorbellWorker(control),
+  };
 }
 
 Deno.test("a worker that has read everything parks until its park ends; then no bell rings", () => {
@@ -19,7 +22,7 @@ Deno.test("a worker that has read everything parks until its park ends; then no 
   // Nothing is rung from this thread meanwhile: the park times out, and
   // the worker is awake again (a bell now would never be taken).
   assert.equal(worker.park(), NO_TASK);
-  assert.equal(main.ring(7, () => {}), false);
+  assert.equal(main.ring(7), false);
 });
 
 Deno.test("an announcement with no pool waiting says so, so that it is posted", () => {

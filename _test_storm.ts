@@ -430,6 +430,24 @@ class Storm {
     if (r < 0.25) return AbortSignal.timeout(1 + this.rng.int(30));
   }
 
+  /** A new pending call of `method`, recorded in `calls`. */
+  #newCall(method: Method): Call {
+    const call: Call = {
+      id: this.calls.length,
+      method,
+      items: [],
+      afterEnd: this.ending !== undefined,
+      signal: undefined,
+      status: "pending",
+      settles: 0,
+      yielded: [],
+      breakAt: undefined,
+      done: Promise.resolve(),
+    };
+    this.calls.push(call);
+    return call;
+  }
+
   /**
    * A fast call: one number argument, so that alone on an idle worker
    * thread it takes the fast path, and, right after the previous one
@@ -444,19 +462,8 @@ class Storm {
       kind,
     };
     this.fastIndices.push(item.index);
-    const call: Call = {
-      id: this.calls.length,
-      method: "run",
-      items: [item],
-      afterEnd: this.ending !== undefined,
-      signal: undefined,
-      status: "pending",
-      settles: 0,
-      yielded: [],
-      breakAt: undefined,
-      done: Promise.resolve(),
-    };
-    this.calls.push(call);
+    const call = this.#newCall("run");
+    call.items.push(item);
     let options = {};
     if (rng.chance(0.1)) {
       const controller = new AbortController();
@@ -488,19 +495,7 @@ class Storm {
       : r < 0.95
       ? "imap"
       : "imapUnordered";
-    const call: Call = {
-      id: this.calls.length,
-      method,
-      items: [],
-      afterEnd: this.ending !== undefined,
-      signal: undefined,
-      status: "pending",
-      settles: 0,
-      yielded: [],
-      breakAt: undefined,
-      done: Promise.resolve(),
-    };
-    this.calls.push(call);
+    const call = this.#newCall(method);
     call.signal = this.#signal(call);
     const withSignal = call.signal === undefined ? {} : { signal: call.signal };
     if (method === "run" || method === "submit") {

@@ -44,9 +44,11 @@ export class ThreadWorker extends WorkerHandle {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #lifeline = newLifelineName("pool-worker");
-  readonly #door: Doorbell = new Doorbell(this.control);
-  /** Results announced on the doorbell: read them as a bare number says. */
-  readonly #onAnnounce = (): void => this.host.onMessage(this, 0);
+  readonly #door: Doorbell = new Doorbell(
+    this.control,
+    // Results announced on the doorbell: read as a bare number says.
+    () => this.host.onMessage(this, 0),
+  );
   #watch: AbortController | undefined = undefined;
   #death: Promise<void> | undefined = undefined;
   /** Messages received on the port, to tell when it has gone quiet. */
@@ -189,7 +191,7 @@ export class ThreadWorker extends WorkerHandle {
   /** Rings the doorbell if the worker is parked, or posts `value`. */
   sendFast(id: number, fnId: number, value: unknown): void {
     this.control.setFastTask(id, fnId);
-    if (!this.#door.ring(value, this.#onAnnounce)) this.post(value, undefined);
+    if (!this.#door.ring(value)) this.post(value, undefined);
   }
 
   /** Posts on the private port (waking the worker if it is parked). */

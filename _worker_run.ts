@@ -90,7 +90,6 @@ const CLAIM_WINDOW = 1024;
 
 export class Runner {
   readonly #control: ControlBlock;
-  readonly #send: Send;
   readonly #fns: FnRegistry;
   readonly #claim: Claim | undefined;
   readonly #door: Door | undefined;
@@ -128,7 +127,6 @@ export class Runner {
     hooks: RunnerHooks = {},
   ) {
     this.#control = control;
-    this.#send = send;
     this.#fns = fns;
     this.#claim = hooks.claim;
     this.#door = hooks.door;
