@@ -90,7 +90,8 @@ export interface StealPlan {
 /**
  * Picks the worker `thief` (idle) should take tasks from: the one with the
  * largest backlog of unstarted tasks, among those silent (no answer) for
- * more than `minSilentMs`.
+ * more than `minSilentMs`; a thread still starting counts, with what it
+ * was dealt while no worker was ready.
  */
 export function planSteal(
   thief: WorkerHandle,
@@ -103,7 +104,10 @@ export function planSteal(
   let most = 0;
   for (const worker of workers) {
     if (worker === thief || worker.stealable === false) continue;
-    if (worker.state !== "ready" && worker.state !== "retiring") continue;
+    if (
+      worker.state !== "ready" && worker.state !== "retiring" &&
+      worker.state !== "starting"
+    ) continue;
     if (now - worker.lastProgressAt <= minSilentMs) continue;
     const backlog = worker.backlog;
     if (backlog > most) {

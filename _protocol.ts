@@ -33,6 +33,11 @@
  * Tasks carry no seq: both sides count records in posting order (see
  * `_control.ts`). Results name their seq, so they may come in any order.
  *
+ * TASKS may be posted before READY (to a thread starting while no worker is
+ * ready): the worker reads its port only once its task module is loaded,
+ * and posts READY before it reads anything, so READY still comes before any
+ * result.
+ *
  * **The fast path.** A lone call with one primitive argument, sent to an idle
  * worker, travels as the bare primitive, which Deno posts without the V8
  * serializer (a few microseconds less per round trip than an array); its id

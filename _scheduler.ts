@@ -19,8 +19,11 @@
  * tasks waiting, queued or held, and at rest every count is exact.
  *
  * For every worker: it is in `#workers` until its thread has exited; only a
- * `ready`, `retiring` or `dying` worker holds tasks, and only a `ready` one
- * is given more; a `retiring` worker that holds nothing is stopped at once.
+ * `ready`, `retiring` or `dying` worker holds tasks, or a `starting` thread;
+ * only a `ready` one is given more, or a `starting` thread while none is
+ * ready (see `WorkerSet.dealable`); a `retiring` worker that holds nothing
+ * is stopped at once. A task never waits in the queue of a pool whose task
+ * module failed to load: what a worker that never started held fails.
  *
  * Progress: whenever a task is waiting, queued or held, the heartbeat timer
  * is armed, so results in the workers' result rings are read, and stealing,
@@ -315,7 +318,7 @@ export class Scheduler implements WorkerHost {
         this.#steal(worker, now, 0);
       }
     }
-    this.#maybeSpawn(now);
+    if (this.#maybeSpawn(now)) this.#share();
     if (this.#busy()) {
       this.#armHeartbeat();
     } else {
@@ -337,10 +340,10 @@ export class Scheduler implements WorkerHost {
    */
   #share(): void {
     if (this.#queue.length === 0) return;
-    const ready = this.#workers.readyByLoad();
-    if (ready.length === 0) return;
-    const share = Math.ceil(this.#queue.length / ready.length);
-    for (const worker of ready) {
+    const dealable = this.#workers.dealable();
+    if (dealable.length === 0) return;
+    const share = Math.ceil(this.#queue.length / dealable.length);
+    for (const worker of dealable) {
       this.#shareTo(worker, share);
       if (this.#queue.length === 0) break;
     }
@@ -409,10 +412,12 @@ export class Scheduler implements WorkerHost {
     return this.#warmWaiters > 0 ? Math.max(1, minSize) : minSize;
   }
 
-  #maybeSpawn(now: number): void {
-    if (this.state !== "open" && this.state !== "closing") return;
+  /** Starts workers the rules ask for: whether any started. */
+  #maybeSpawn(now: number): boolean {
+    if (this.state !== "open" && this.state !== "closing") return false;
+    if (this.loadError !== undefined) return false;
     try {
-      this.#workers.maybeSpawn(
+      return this.#workers.maybeSpawn(
         this.#pendingNow,
         this.stats.avgRunMs,
         now,
@@ -423,6 +428,7 @@ export class Scheduler implements WorkerHost {
       this.#loadFailed(
         new Error("Cannot start a pool worker", { cause: error }),
       );
+      return false;
     }
   }
 
@@ -432,7 +438,9 @@ export class Scheduler implements WorkerHost {
       this.#heartbeat = undefined;
       // Results a busy worker has put in its ring (see _control.ts).
       for (const worker of this.#workers.list) {
-        if (worker.heldCount > 0) this.onMessage(worker, RING_CHECK);
+        if (worker.heldCount > 0 && worker.state !== "starting") {
+          this.onMessage(worker, RING_CHECK);
+        }
       }
       this.#pump();
       const { size, spec } = this.config;
@@ -548,6 +556,9 @@ export class Scheduler implements WorkerHost {
         this.#settle(task, "failed", false, error);
       } else if (this.state === "closed") {
         this.#settle(task, "failed", false, closedError());
+      } else if (this.loadError !== undefined) {
+        // Dealt to a worker that never started: nothing can run it.
+        this.#settle(task, "failed", false, this.loadError);
       } else this.#enqueue(task, true);
     }
     for (const task of started) {
@@ -582,10 +593,11 @@ export class Scheduler implements WorkerHost {
     if (this.loadError !== undefined) return;
     this.loadError = loadError(this.config.spec.moduleUrl, cause);
     if (this.state === "open") this.state = "broken";
-    this.#failPending(this.loadError);
+    // The starting workers first: what they were dealt fails with the rest.
     for (const worker of this.#workers.all()) {
       if (worker.state === "starting") this.#stop(worker, undefined, false);
     }
+    this.#failPending(this.loadError);
     this.#pump();
   }
 

@@ -77,7 +77,13 @@ export class TaskQueue {
         continue;
       }
       const transfers = head.transfer !== undefined;
-      if (transfers && (worker.heldCount > 0 || tasks.length > 0)) break;
+      // A transfer goes to a worker holding nothing, and one surely up (a
+      // worker that fails to start would take the transferred data with it).
+      if (
+        transfers &&
+        (worker.heldCount > 0 || tasks.length > 0 ||
+          worker.state === "starting")
+      ) break;
       let limit = holdLimit(head, avgRunMs, worker.stealable);
       if (limit < minHold && head.bytes < BIG_BYTES) limit = minHold;
       if (worker.heldCount + tasks.length >= limit) break;

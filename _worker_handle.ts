@@ -16,7 +16,9 @@
  *                                               \-> abandoned -exit-^
  * ```
  *
- * - `starting`: created; loading its task module. Holds no task.
+ * - `starting`: created; loading its task module. A thread may hold tasks
+ *   dealt while no worker was ready (it reads them once loaded); a process
+ *   holds none.
  * - `ready`: takes tasks.
  * - `retiring`: takes no new task (recycled, idle, or the pool is closing);
  *   the scheduler stops it once it holds nothing.
@@ -31,8 +33,8 @@
  *
  * Invariants: a task is in the held table exactly while its state is `held`
  * with `task.worker === this`, or while it is settled but started and
- * unanswered; `heldCount` counts the entries; only `ready`, `retiring` and
- * `dying` handles hold entries; seqs in the table lie in `[low, nextSeq)`,
+ * unanswered; `heldCount` counts the entries; only `starting` (threads),
+ * `ready`, `retiring` and `dying` handles hold entries; seqs in the table lie in `[low, nextSeq)`,
  * fewer than `SLOTS`.
  *
  * **The worker's record of each task** is `control` ({@linkcode

@@ -93,6 +93,24 @@ export class WorkerSet {
     return ready;
   }
 
+  /**
+   * The workers to deal the queue to, the least loaded first: the ready
+   * ones; while none is, the threads starting. A thread takes what it was
+   * dealt as soon as its task module is loaded (its port's messages wait
+   * for it), so its first tasks do not wait for READY to come and a message
+   * to go back. A process claims tasks through its own protocol, so it is
+   * dealt to only once ready.
+   */
+  dealable(): WorkerHandle[] {
+    const ready = this.readyByLoad();
+    if (ready.length > 0 || this.#config.spec.isolation !== "thread") {
+      return ready;
+    }
+    const starting = this.#list.filter((worker) => worker.state === "starting");
+    if (starting.length > 1) starting.sort((a, b) => a.heldCount - b.heldCount);
+    return starting;
+  }
+
   /** A ready worker that holds nothing, if any. */
   idleReady(): WorkerHandle | undefined {
     for (const worker of this.#list) {
@@ -109,6 +127,7 @@ export class WorkerSet {
   /**
    * Starts one more worker if the rules in `_balance.ts` say so.
    *
+   * @returns Whether a worker started.
    * @throws {unknown} What `new Worker` throws.
    */
   maybeSpawn(
@@ -117,7 +136,7 @@ export class WorkerSet {
     now: number,
     floor: number,
     feed: (ms: number) => void,
-  ): void {
+  ): boolean {
     let live = 0;
     let starting = 0;
     let stalled = false;
@@ -133,12 +152,12 @@ export class WorkerSet {
     if (live + starting < floor) {
       this.#beforeSpawn(feed);
       for (let n = live + starting; n < floor; n++) this.#spawn();
-      return;
+      return true;
     }
     // Growing, one worker starts at a time; replacing workers that died in
     // this busy spell, all start at once.
-    if (starting > 0 && live + starting >= this.wanted) return;
-    if (live + starting >= this.#config.size) return;
+    if (starting > 0 && live + starting >= this.wanted) return false;
+    if (live + starting >= this.#config.size) return false;
     const spawn = shouldSpawn({
       live: live + starting,
       size: this.#config.size,
@@ -148,10 +167,11 @@ export class WorkerSet {
       spawnCostMs: this.spawnCostMs,
       stalled,
     });
-    if (!spawn) return;
+    if (!spawn) return false;
     this.#beforeSpawn(feed);
     this.#spawn();
     this.wanted = Math.max(this.wanted, live + starting + 1);
+    return true;
   }
 
   /**

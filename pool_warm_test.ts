@@ -134,3 +134,79 @@ Deno.test("minSize must be an integer from 0 to size", () => {
     );
   }
 });
+
+/**
+ * Holds the gate of `testdata/gated_tasks.ts`, so the pool's workers stay
+ * starting until `open()`.
+ */
+async function holdGate(): Promise<() => void> {
+  const locks = (navigator as unknown as {
+    locks: {
+      request(name: string, callback: () => Promise<void>): Promise<void>;
+    };
+  }).locks;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  await new Promise<void>((acquired) => {
+    void locks.request("@seed/concurrency test gate", () => {
+      acquired();
+      return gate;
+    });
+  });
+  return open;
+}
+
+const GATED = new URL("./testdata/gated_tasks.ts", import.meta.url);
+
+/** Lets the pool handle what the calls so far queued (microtasks first). */
+function aTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test(
+  "calls made while the first worker thread starts are dealt to it at once, and run when it is ready",
+  THREADS_ONLY,
+  async (t) => {
+    await t.step("plain calls go to the starting worker", async () => {
+      const open = await holdGate();
+      await using pool = new WorkerPool<
+        typeof import("./testdata/gated_tasks.ts")
+      >(
+        GATED,
+        { size: 2 },
+      );
+      const calls = [pool.run("square", [2]), pool.run("square", [3])];
+      try {
+        await aTurn();
+        assert.equal(pool.stats.workers, 1, "one worker starts for two calls");
+        assert.equal(pool.stats.busy, 1, "it holds the calls while it starts");
+        assert.equal(pool.stats.queued, 2, "neither has started");
+      } finally {
+        open();
+      }
+      assert.deepEqual(await Promise.all(calls), [4, 9]);
+    });
+    await t.step("a call that transfers waits for a ready worker", async () => {
+      const open = await holdGate();
+      await using pool = new WorkerPool<
+        typeof import("./testdata/gated_tasks.ts")
+      >(
+        GATED,
+        { size: 1 },
+      );
+      const buffer = new ArrayBuffer(8);
+      const call = pool.run("byteLength", [buffer], { transfer: [buffer] });
+      try {
+        await aTurn();
+        assert.equal(
+          pool.stats.busy,
+          0,
+          "a failed start would lose the buffer",
+        );
+      } finally {
+        open();
+      }
+      assert.equal(await call, 8);
+    });
+  },
+);
