@@ -53,15 +53,10 @@ import {
   stallWarning,
 } from "./_pool_errors.ts";
 import { sharedTypeIn } from "./_proc_ports.ts";
-import {
-  behindLongMs,
-  holdLimit,
-  mayMove,
-  planSteal,
-  stalledOnChannels,
-} from "./_balance.ts";
+import { stalledOnChannels } from "./_balance.ts";
 import { DONE } from "./_control.ts";
-import { type SendFailure, sendTasks, weightOf } from "./_dispatch.ts";
+import { Dealer, takeBack } from "./_dealer.ts";
+import { weightOf } from "./_dispatch.ts";
 import type { FnTable } from "./_fn_table.ts";
 import { type MessageEvents, readMessage, readResults } from "./_results.ts";
 import { type PoolStats, StatsRecorder } from "./_stats.ts";
@@ -89,8 +84,6 @@ export interface SchedulerConfig {
 const MAX_TASK_ID = 0x7fff_fff0;
 /** What the heartbeat "receives" from a busy worker: read its result ring. */
 const RING_CHECK = 0;
-/** The most tasks `#feed` lets a worker hold. */
-const MAX_FEED = 256;
 
 export class Scheduler implements WorkerHost {
   state: PoolState = "open";
@@ -102,6 +95,7 @@ export class Scheduler implements WorkerHost {
   readonly #queue = new TaskQueue();
   readonly #backpressure: Backpressure;
   readonly #workers: WorkerSet;
+  readonly #dealer: Dealer;
   #nextTaskId = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
   #flushScheduled = false;
@@ -123,6 +117,14 @@ export class Scheduler implements WorkerHost {
     this.fns = fns;
     this.#backpressure = new Backpressure(config.maxQueue);
     this.#workers = new WorkerSet(config, this);
+    this.#dealer = new Dealer({
+      queue: this.#queue,
+      workers: this.#workers,
+      stats: this.stats,
+      fns,
+      maxTasksPerWorker: config.maxTasksPerWorker,
+      fail: (task, error) => this.#settle(task, "failed", false, error),
+    });
     // A warm pool starts its workers now.
     if (config.minSize > 0) this.#pump();
   }
@@ -174,7 +176,7 @@ export class Scheduler implements WorkerHost {
     // microtask that batches a burst of calls (the calls after it batch).
     if (this.#queue.length === 1) {
       const idle = this.#workers.idleReady();
-      if (idle !== undefined) this.#shareTo(idle, 1);
+      if (idle !== undefined) this.#dealer.shareTo(idle, 1);
     }
   }
 
@@ -192,36 +194,6 @@ export class Scheduler implements WorkerHost {
     this.#flushScheduled = false;
     this.#pump();
   };
-
-  /** queued -> held by `worker`. */
-  #dispatch(worker: WorkerHandle, tasks: Task[]): void {
-    const now = performance.now();
-    if (worker.heldCount === 0) worker.lastProgressAt = now;
-    for (const task of tasks) {
-      if (task.sends++ === 0) this.stats.recordWait(now - task.queuedAt);
-    }
-    this.#failAll(sendTasks(worker, tasks, this.fns));
-  }
-
-  #failAll(failures: SendFailure[]): void {
-    for (const { task, error } of failures) {
-      this.#settle(task, "failed", false, error);
-    }
-  }
-
-  /**
-   * Takes a held task back from its worker, if the worker has not started
-   * it. It is then in no worker's table: the caller sends it elsewhere or
-   * settles it.
-   *
-   * @returns Whether it was taken back.
-   */
-  #takeBack(task: Task): boolean {
-    const worker = task.worker as WorkerHandle;
-    if (!worker.control.revoke(task.seq)) return false;
-    worker.release(task);
-    return true;
-  }
 
   /**
    * Any state -> settled, once: the one place outcomes are delivered. A
@@ -241,7 +213,7 @@ export class Scheduler implements WorkerHost {
   cancel(task: Task, reason: unknown): void {
     if (task.state === "held") {
       const worker = task.worker;
-      if (worker === undefined || this.#takeBack(task)) {
+      if (worker === undefined || takeBack(task)) {
         // Taken back unstarted, or answered and being revived.
         this.#settle(task, "cancelled", false, reason);
       } else {
@@ -297,28 +269,13 @@ export class Scheduler implements WorkerHost {
     if (this.state === "closed") return;
     this.#admit();
     const now = performance.now();
-    if (this.#queue.length > 0) {
-      // Tasks stuck behind a long one elsewhere are older than the queue's:
-      // a worker about to run out takes them first.
-      const minSilentMs = behindLongMs(this.stats.avgRunMs);
-      for (const worker of this.#workers.list) {
-        if (worker.state === "ready" && worker.heldCount <= 1) {
-          this.#steal(worker, now, minSilentMs);
-        }
-      }
-    }
-    this.#share();
+    this.#dealer.deal(now);
     for (const worker of this.#workers.list) {
       if (worker.state === "retiring" && worker.heldCount === 0) {
         this.#stop(worker, undefined, false);
-      } else if (
-        worker.state === "ready" && worker.heldCount === 0 &&
-        this.#queue.length === 0
-      ) {
-        this.#steal(worker, now, 0);
       }
     }
-    if (this.#maybeSpawn(now)) this.#share();
+    if (this.#maybeSpawn(now)) this.#dealer.share();
     if (this.#busy()) {
       this.#armHeartbeat();
     } else {
@@ -332,77 +289,6 @@ export class Scheduler implements WorkerHost {
   #busy(): boolean {
     return this.#backpressure.size > 0 || this.#queue.length > 0 ||
       this.#workers.anyHeld();
-  }
-
-  /**
-   * Shares the queue among the ready workers, one message each in turn, so
-   * every worker starts while the next message is copied.
-   */
-  #share(): void {
-    if (this.#queue.length === 0) return;
-    const dealable = this.#workers.dealable();
-    if (dealable.length === 0) return;
-    const share = Math.ceil(this.#queue.length / dealable.length);
-    for (const worker of dealable) {
-      this.#shareTo(worker, share);
-      if (this.#queue.length === 0) break;
-    }
-  }
-
-  /** Sends `worker` up to `max` tasks from the front of the queue. */
-  #shareTo(worker: WorkerHandle, max: number, minHold = 0): void {
-    const tasks = this.#queue.takeFor(
-      worker,
-      max,
-      this.config.maxTasksPerWorker,
-      this.stats.avgRunMs,
-      minHold,
-    );
-    if (tasks.length > 0) this.#dispatch(worker, tasks);
-  }
-
-  /**
-   * Before the main thread blocks for `ms` (starting a worker thread): deals
-   * each ready worker queued tasks of known run time enough to stay busy
-   * that long. What they hold unstarted can still be stolen afterwards.
-   */
-  readonly #feed = (ms: number): void => {
-    const avgRunMs = this.stats.avgRunMs;
-    if (this.#queue.length === 0 || avgRunMs <= 0) return;
-    const minHold = Math.min(MAX_FEED, 1 + Math.ceil(ms / avgRunMs));
-    for (const worker of this.#workers.list) {
-      if (worker.state !== "ready" || !worker.stealable) continue;
-      this.#shareTo(worker, minHold, minHold);
-      if (this.#queue.length === 0) break;
-    }
-  };
-
-  /**
-   * Gives `thief` (idle, or running its last task) the oldest unstarted
-   * tasks of the busiest worker silent for more than `minSilentMs`.
-   */
-  #steal(thief: WorkerHandle, now: number, minSilentMs: number): void {
-    const plan = planSteal(
-      thief,
-      this.#workers.list,
-      this.stats.avgRunMs,
-      now,
-      minSilentMs,
-    );
-    if (plan === undefined) return;
-    const stolen: Task[] = [];
-    const stallMs = this.#workers.spawnCostMs;
-    const avgRunMs = this.stats.avgRunMs;
-    for (const task of plan.victim.unstarted(plan.want)) {
-      const limit = holdLimit(task, avgRunMs, thief.stealable);
-      if (thief.heldCount + stolen.length >= limit) break;
-      if (mayMove(task, plan.victim, now, stallMs) && this.#takeBack(task)) {
-        stolen.push(task);
-      }
-    }
-    if (stolen.length === 0) return;
-    this.stats.stolen += stolen.length;
-    this.#dispatch(thief, stolen);
   }
 
   /** How many workers an open pool keeps started. */
@@ -422,7 +308,7 @@ export class Scheduler implements WorkerHost {
         this.stats.avgRunMs,
         now,
         this.#floor(),
-        this.#feed,
+        this.#dealer.feed,
       );
     } catch (error) {
       this.#loadFailed(
