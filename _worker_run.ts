@@ -14,12 +14,17 @@
  *   bare number when it runs out of tasks, when they are a millisecond old,
  *   and before a task of a function not known to be quick (each function's
  *   recent longest run is kept), so they usually arrive at once.
- * - Any other result goes in a message, sent before the next task starts,
- *   before a task awaits, and when the worker runs out of tasks.
- * - A process worker has no ring: every result goes in a message, and those
- *   of quick tasks wait as ring results do, for the next claim (a window of
- *   about a millisecond of quick tasks, see `#claimWindow`), a task not
- *   known to be quick, the millisecond rule, or the end of its tasks.
+ * - Any other result goes in a message, and waits as ring results do: for a
+ *   task not known to be quick, the millisecond rule, or the end of the
+ *   tasks; and before a task awaits. So tiny tasks that return strings or
+ *   objects cost one message per batch, not one each (about 6x the
+ *   throughput). The price: the pool cannot read a message while this
+ *   worker is busy, so a function known to be quick that runs long on one
+ *   item holds back the results before it (about a millisecond of them);
+ *   that run makes it not quick for the next ones.
+ * - A process worker has no ring: every result goes in a message, and also
+ *   waits for the next claim (a window of about a millisecond of quick
+ *   tasks, see `#claimWindow`).
  *
  * **What results carry.** Each result keeps its own transfer list, so one
  * result that cannot be sent (a bad `transfer()` list, a value that cannot be
@@ -286,15 +291,10 @@ export class Runner {
         }
         if (!this.#control.start(seq)) continue; // taken back by the pool
         this.#started = seq;
-        // A result in a message goes before the next task starts, whatever it
-        // is; one in the ring is read by the pool even while this worker is
-        // busy, so it waits only for tasks known to be quick.
-        // A process worker has no ring: its results of quick tasks wait, as
-        // ring results do, for a task not known to be quick (or 1 ms).
+        // Results wait only for tasks known to be quick (or 1 ms).
         if (
-          (this.#outbox.messages > 0 &&
-            (this.#claim === undefined || !this.#isQuick(fnId))) ||
-          (this.#outbox.unannounced > 0 && !this.#isQuick(fnId))
+          (this.#outbox.messages > 0 || this.#outbox.unannounced > 0) &&
+          !this.#isQuick(fnId)
         ) this.flush();
         const pending = this.#run(
           seq,

@@ -2,6 +2,9 @@
 export function square(x) {
   return x * x;
 }
+export function record(x) {
+  return { value: x, label: `item ${x}` };
+}
 export function squareAll(xs) {
   const out = new Array(xs.length);
   for (let i = 0; i < xs.length; i++) out[i] = xs[i] * xs[i];

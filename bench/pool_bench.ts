@@ -71,6 +71,34 @@ Deno.bench({
   },
 });
 
+// ---- 100,000 tiny tasks that return objects ---------------------------------
+// Numbers come back through shared memory; any other result in a message.
+
+const record = (x: number) => ({ value: x, label: `item ${x}` });
+
+Deno.bench({
+  name: "piscina: 100k tiny tasks returning objects",
+  group: "tiny tasks returning objects (100k at once)",
+  baseline: true,
+  async fn() {
+    const calls = new Array(TINY);
+    for (let i = 0; i < TINY; i++) {
+      calls[i] = piscina.run(i, { name: "record" });
+    }
+    await Promise.all(calls);
+  },
+});
+
+Deno.bench({
+  name: "WorkerPool.run: 100k tiny tasks returning objects",
+  group: "tiny tasks returning objects (100k at once)",
+  async fn() {
+    const calls = new Array(TINY);
+    for (let i = 0; i < TINY; i++) calls[i] = ours.run(record, [i]);
+    await Promise.all(calls);
+  },
+});
+
 // ---- map over 1,000,000 numbers ---------------------------------------------
 
 Deno.bench({
