@@ -99,6 +99,9 @@ export class Scheduler implements WorkerHost {
   #nextTaskId = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
   #flushScheduled = false;
+  /** Whether this turn may start a thread (see `#maybeSpawn`). */
+  #spawnNow = false;
+  #spawnTurnPending = false;
   /** What close(), terminate() and warm() wait for. */
   readonly #conditions = new Conditions();
   /** Whether the stall on channel waits was told (once per pool). */
@@ -126,7 +129,7 @@ export class Scheduler implements WorkerHost {
       fail: (task, error) => this.#settle(task, "failed", false, error),
     });
     // A warm pool starts its workers now.
-    if (config.minSize > 0) this.#pump();
+    if (config.minSize > 0) this.#pumpSpawning();
   }
 
   /** Makes a task; its signal's abort cancels it. */
@@ -298,24 +301,59 @@ export class Scheduler implements WorkerHost {
     return this.#warmWaiters > 0 ? Math.max(1, minSize) : minSize;
   }
 
-  /** Starts workers the rules ask for: whether any started. */
+  /**
+   * Starts workers the rules ask for: whether any started. `new Worker`
+   * blocks this thread for most of a start (20-30 ms on 2 cores), so a
+   * thread starts in a turn of its own (but at construction, where nothing
+   * waits), after the callers of whatever this turn settled have run.
+   */
   #maybeSpawn(now: number): boolean {
     if (this.state !== "open" && this.state !== "closing") return false;
     if (this.loadError !== undefined) return false;
+    const count = this.#workers.toStart(
+      this.#pendingNow,
+      this.stats.avgRunMs,
+      now,
+      this.#floor(),
+    );
+    if (count === 0) return false;
+    if (!this.#spawnNow && this.config.spec.isolation === "thread") {
+      this.#spawnTurn();
+      return false;
+    }
     try {
-      return this.#workers.maybeSpawn(
-        this.#pendingNow,
-        this.stats.avgRunMs,
-        now,
-        this.#floor(),
-        this.#dealer.feed,
-      );
+      this.#workers.start(count, this.#dealer.feed);
+      return true;
     } catch (error) {
       this.#loadFailed(
         new Error("Cannot start a pool worker", { cause: error }),
       );
       return false;
     }
+  }
+
+  /** Pumps, starting the threads the rules ask for now. */
+  #pumpSpawning(): void {
+    this.#spawnNow = true;
+    try {
+      this.#pump();
+    } finally {
+      this.#spawnNow = false;
+    }
+  }
+
+  /** Pumps again in a turn of its own (once at a time), to start threads. */
+  #spawnTurn(): void {
+    if (this.#spawnTurnPending) return;
+    this.#spawnTurnPending = true;
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      port2.close();
+      this.#spawnTurnPending = false;
+      this.#pumpSpawning();
+    };
+    port2.postMessage(null);
   }
 
   #armHeartbeat(): void {

@@ -125,18 +125,15 @@ export class WorkerSet {
   }
 
   /**
-   * Starts one more worker if the rules in `_balance.ts` say so.
-   *
-   * @returns Whether a worker started.
-   * @throws {unknown} What `new Worker` throws.
+   * How many workers to start now, by the rules in `_balance.ts`: the ones a
+   * warm pool misses, all at once; or one more; or none.
    */
-  maybeSpawn(
+  toStart(
     pending: () => number,
     avgRunMs: number,
     now: number,
     floor: number,
-    feed: (ms: number) => void,
-  ): boolean {
+  ): number {
     let live = 0;
     let starting = 0;
     let stalled = false;
@@ -149,15 +146,11 @@ export class WorkerSet {
       ) stalled = true;
     }
     // A warm pool: every missing worker starts at once.
-    if (live + starting < floor) {
-      this.#beforeSpawn(feed);
-      for (let n = live + starting; n < floor; n++) this.#spawn();
-      return true;
-    }
+    if (live + starting < floor) return floor - live - starting;
     // Growing, one worker starts at a time; replacing workers that died in
     // this busy spell, all start at once.
-    if (starting > 0 && live + starting >= this.wanted) return false;
-    if (live + starting >= this.#config.size) return false;
+    if (starting > 0 && live + starting >= this.wanted) return 0;
+    if (live + starting >= this.#config.size) return 0;
     const spawn = shouldSpawn({
       live: live + starting,
       size: this.#config.size,
@@ -167,11 +160,20 @@ export class WorkerSet {
       spawnCostMs: this.spawnCostMs,
       stalled,
     });
-    if (!spawn) return false;
+    return spawn ? 1 : 0;
+  }
+
+  /**
+   * Starts `count` workers (as `toStart` says), after `feed` (see
+   * `#beforeSpawn`).
+   *
+   * @throws {unknown} What `new Worker` throws.
+   */
+  start(count: number, feed: (ms: number) => void): void {
     this.#beforeSpawn(feed);
-    this.#spawn();
-    this.wanted = Math.max(this.wanted, live + starting + 1);
-    return true;
+    const kept = this.#kept();
+    for (let n = 0; n < count; n++) this.#spawn();
+    this.wanted = Math.max(this.wanted, kept + count);
   }
 
   /**

@@ -99,7 +99,9 @@ export interface WorkerPoolOptions {
    * start (`new Worker` returns once the thread's runtime is up: 20-30 ms on
    * a busy 2-core machine), so a server that must answer while its pool
    * grows or replaces a worker should start its workers up front. The pool
-   * gives its running workers enough queued work to outlast such a start.
+   * starts a thread in an event-loop turn of its own, after the callers of
+   * the results (and crashes) it had just read have run, and gives its
+   * running workers enough queued work to outlast the start.
    *
    * @default {0}
    */

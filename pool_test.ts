@@ -341,6 +341,30 @@ Deno.test("tasks sent to a worker but not started when it dies run on another wo
   );
 });
 
+Deno.test(
+  "a crashed call is told to its caller before the pool starts the replacement thread",
+  THREADS_ONLY,
+  async () => {
+    await using pool = taskPool({ size: 1 });
+    await pool.run("square", [1]);
+    // Starting a thread blocks this one for most of a start: the caller of
+    // the crashed call must not wait for it.
+    const told = pool.run("crash", ["throw"]).then(
+      () => "resolved",
+      (error) => ({ error, workers: pool.stats.workers }),
+    );
+    const next = pool.run("square", [3]); // needs the replacement
+    const { error, workers } = await told as {
+      error: unknown;
+      workers: number;
+    };
+    assert.ok(error instanceof WorkerCrashedError, String(error));
+    assert.equal(workers, 0, "no replacement started before the caller ran");
+    assert.equal(await next, 9);
+    assert.equal(pool.stats.workers, 1);
+  },
+);
+
 Deno.test("a task module that does not exist rejects calls with the load failure as cause, without respawning", async () => {
   await using pool = new WorkerPool(
     new URL("./testdata/missing.ts", import.meta.url),

@@ -158,11 +158,6 @@ async function holdGate(): Promise<() => void> {
 
 const GATED = new URL("./testdata/gated_tasks.ts", import.meta.url);
 
-/** Lets the pool handle what the calls so far queued (microtasks first). */
-function aTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 Deno.test(
   "calls made while the first worker thread starts are dealt to it at once, and run when it is ready",
   THREADS_ONLY,
@@ -177,7 +172,8 @@ Deno.test(
       );
       const calls = [pool.run("square", [2]), pool.run("square", [3])];
       try {
-        await aTurn();
+        // The worker starts in a turn of its own, then is dealt the calls.
+        await eventually(() => pool.stats.workers > 0);
         assert.equal(pool.stats.workers, 1, "one worker starts for two calls");
         assert.equal(pool.stats.busy, 1, "it holds the calls while it starts");
         assert.equal(pool.stats.queued, 2, "neither has started");
@@ -197,7 +193,7 @@ Deno.test(
       const buffer = new ArrayBuffer(8);
       const call = pool.run("byteLength", [buffer], { transfer: [buffer] });
       try {
-        await aTurn();
+        await eventually(() => pool.stats.workers > 0);
         assert.equal(
           pool.stats.busy,
           0,
