@@ -92,3 +92,38 @@ Deno.test("results waiting go before a task of a function not known to be quick"
     20,
   );
 });
+
+Deno.test("results of an async function known to be quick travel many to a message too", async () => {
+  const { sent, deliver, results } = runner({});
+  const calls: [number, unknown][] = [];
+  for (let i = 0; i < 100; i++) calls.push([1, i]);
+  deliver([1, FN_SOURCE, "async (x) => 'v' + x"], calls);
+  // Each task awaits: the loop goes on in microtasks, and what waits goes
+  // within a millisecond.
+  while (results().length < 100) await aTurn();
+  assert.deepEqual(results(), calls.map((_, i) => [i, `v${i}`]));
+  assert.ok(sent.length < 50, `${sent.length} messages for 100 results`);
+});
+
+Deno.test("results waiting go before a task awaits that is not known to be quick", async () => {
+  let seenBefore: number | undefined;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  const { sent, deliver, results } = runner({
+    slow: async () => {
+      seenBefore = sent.length;
+      await released;
+      return "slow";
+    },
+  });
+  const calls: [number, unknown][] = [];
+  for (let i = 0; i < 20; i++) calls.push([1, i]);
+  calls.push([2, 0]);
+  deliver([1, FN_SOURCE, "(x) => 'v' + x", 2, FN_NAME, "slow"], calls);
+  await aTurn();
+  // The slow task still awaits: all 20 results were sent before it began.
+  assert.equal(seenBefore, sent.length);
+  assert.equal(results().length, 20);
+  release();
+  while (results().length < 21) await aTurn();
+});

@@ -99,6 +99,21 @@ Deno.bench({
   },
 });
 
+const recordAsync = async (x: number) => {
+  await null;
+  return { value: x, label: `item ${x}` };
+};
+
+Deno.bench({
+  name: "WorkerPool.run: 100k tiny async tasks returning objects",
+  group: "tiny tasks returning objects (100k at once)",
+  async fn() {
+    const calls = new Array(TINY);
+    for (let i = 0; i < TINY; i++) calls[i] = ours.run(recordAsync, [i]);
+    await Promise.all(calls);
+  },
+});
+
 // ---- map over 1,000,000 numbers ---------------------------------------------
 
 Deno.bench({
