@@ -3,7 +3,9 @@
 /**
  * Internal: the pool's scheduler. It owns the queue and the workers, and is
  * the only code that moves tasks between states (see `_task.ts`) and workers
- * between states (see `_worker_handle.ts`). `pool.ts` is its public face.
+ * between states (see `_worker_handle.ts`), but for the one move it leaves
+ * to its dealer (`_dealer.ts`, which it owns): which worker holds which
+ * queued or unstarted task. `pool.ts` is its public face.
  *
  * ## What holds at rest (no event being handled)
  *

@@ -17,8 +17,8 @@
  * - Any other result goes in a message, and waits as ring results do: for a
  *   task not known to be quick, the millisecond rule, or the end of the
  *   tasks. A task that awaits sends what waits before it awaits, unless its
- *   function is known to be quick: then a timer sends it within the
- *   millisecond, as this thread is free meanwhile. So tiny tasks, sync or
+ *   function is known to be quick: then it goes at the next turn of this
+ *   thread's event loop (the thread is free meanwhile). So tiny tasks, sync or
  *   async, that return strings or objects cost one message per batch, not
  *   one each (about 6x the throughput). The price: the pool cannot read a message while this
  *   worker is busy, so a function known to be quick that runs long on one
@@ -88,8 +88,11 @@ export interface RunnerHooks {
 
 const kTransfer = Symbol.for("@seed/concurrency/transfer");
 const now = performance.now.bind(performance);
-// Captured before task code runs, which may replace them.
-const setTimer = setTimeout;
+// Captured before task code runs, which may replace them. (Not setTimeout:
+// its first use in a worker costs about 9 ms, as Deno loads its Node-style
+// timers then, and every worker would pay it at start.)
+const Channel = MessageChannel;
+const portPost = MessagePort.prototype.postMessage;
 /** The oldest a result may get in the outbox, in ms. */
 const MAX_BATCH_MS = 1;
 /** A function whose every run took less than this is quick, in ms. */
@@ -115,8 +118,10 @@ export class Runner {
   #cursor = 2;
   #received = 0;
   #running = false;
-  /** Whether a flush is due within a millisecond (see `#flushSoon`). */
+  /** Whether a flush is due at the next turn (see `#flushSoon`). */
   #flushDue = false;
+  /** Posts to this thread's next turn (made at first need). */
+  #turn: MessagePort | undefined = undefined;
   /** The running task's seq and id; -1 and 0 between tasks. */
   #seq = -1;
   #id = 0;
@@ -400,8 +405,8 @@ export class Runner {
       this.#end(seq, fnId, mode, start, value, false);
       return undefined;
     }
-    // While it awaits, results wait no longer than a millisecond; those of a
-    // task that may take long go now.
+    // While it awaits, results wait for the next turn of the event loop;
+    // those of a task that may take long go now.
     if (this.#isQuick(fnId)) this.#flushSoon();
     else this.flush();
     return Promise.resolve(value).then(
@@ -494,12 +499,21 @@ export class Runner {
     this.#outbox.flush();
   }
 
-  /** Flushes within `MAX_BATCH_MS` (a task awaits, this thread is free). */
+  /**
+   * Flushes at the next turn of this thread's event loop (a task awaits, so
+   * the thread is free): at once if what it awaits is I/O or a timer, and
+   * after the next tasks if it awaits only promises already settled.
+   */
   #flushSoon(): void {
     if (this.#flushDue) return;
     if (this.#outbox.messages === 0 && this.#outbox.unannounced === 0) return;
     this.#flushDue = true;
-    setTimer(this.#dueFlush, MAX_BATCH_MS);
+    if (this.#turn === undefined) {
+      const { port1, port2 } = new Channel();
+      port1.onmessage = this.#dueFlush;
+      this.#turn = port2;
+    }
+    portPost.call(this.#turn, null);
   }
 
   readonly #dueFlush = (): void => {
