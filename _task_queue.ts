@@ -22,11 +22,22 @@ export class TaskQueue {
   readonly #ring = new RingBuffer<Task>();
   /** Tasks in state `queued`. */
   length = 0;
+  /** When the tasks queued in this turn were queued, or -1 (see `add`). */
+  #stamp = -1;
+  readonly #unstamp = (): void => {
+    this.#stamp = -1;
+  };
 
   /** new/waiting/held (taken back) -> queued, at the back or the front. */
   add(task: Task, front: boolean): void {
     task.state = "queued";
-    task.queuedAt = performance.now();
+    // One clock read per turn, not per task (a burst of 100k calls spent 5%
+    // of its time reading the clock): the wait stats need no finer.
+    if (this.#stamp < 0) {
+      this.#stamp = performance.now();
+      queueMicrotask(this.#unstamp);
+    }
+    task.queuedAt = this.#stamp;
     if (front) this.#ring.unshift(task);
     else this.#ring.push(task);
     this.length++;
