@@ -65,7 +65,7 @@ export class TaskQueue {
    * tasks taken stay `queued` until the caller sends them.
    *
    * @param minHold Lets the worker hold at least this many tasks that are
-   *   not big (see `feed` in `_scheduler.ts`).
+   *   not big (see `feed` in `_dealer.ts`).
    */
   takeFor(
     worker: WorkerHandle,

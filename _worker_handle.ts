@@ -34,8 +34,8 @@
  * Invariants: a task is in the held table exactly while its state is `held`
  * with `task.worker === this`, or while it is settled but started and
  * unanswered; `heldCount` counts the entries; only `starting` (threads),
- * `ready`, `retiring` and `dying` handles hold entries; seqs in the table lie in `[low, nextSeq)`,
- * fewer than `SLOTS`.
+ * `ready`, `retiring` and `dying` handles hold entries; seqs in the table
+ * lie in `[low, nextSeq)`, fewer than `SLOTS`.
  *
  * **The worker's record of each task** is `control` ({@linkcode
  * WorkerControl}): for a thread, the shared control block, changed by

@@ -54,6 +54,11 @@ export class Outbox {
     return (this.#results.length - 1) / RESULT_FIELDS;
   }
 
+  /** Whether no result waits, in a message or in the ring. */
+  get empty(): boolean {
+    return this.#results.length === 1 && this.unannounced === 0;
+  }
+
   /** Whether the results waiting make a message as large as allowed. */
   get full(): boolean {
     return this.messages >= MAX_RESULTS;

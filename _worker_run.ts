@@ -18,12 +18,12 @@
  *   task not known to be quick, the millisecond rule, or the end of the
  *   tasks. A task that awaits sends what waits before it awaits, unless its
  *   function is known to be quick: then it goes at the next turn of this
- *   thread's event loop (the thread is free meanwhile). So tiny tasks, sync or
- *   async, that return strings or objects cost one message per batch, not
- *   one each (about 6x the throughput). The price: the pool cannot read a message while this
- *   worker is busy, so a function known to be quick that runs long on one
- *   item holds back the results before it (about a millisecond of them);
- *   that run makes it not quick for the next ones.
+ *   thread's event loop (the thread is free meanwhile). So tiny tasks, sync
+ *   or async, that return strings or objects cost one message per batch,
+ *   not one each (about 6x the throughput). The price: the pool cannot read
+ *   a message while this worker is busy, so a function known to be quick
+ *   that runs long on one item holds back the results before it (about a
+ *   millisecond of them); that run makes it not quick for the next ones.
  * - A process worker has no ring: every result goes in a message, and also
  *   waits for the next claim (a window of about a millisecond of quick
  *   tasks, see `#claimWindow`).
@@ -303,10 +303,7 @@ export class Runner {
         if (!this.#control.start(seq)) continue; // taken back by the pool
         this.#started = seq;
         // Results wait only for tasks known to be quick (or 1 ms).
-        if (
-          (this.#outbox.messages > 0 || this.#outbox.unannounced > 0) &&
-          !this.#isQuick(fnId)
-        ) this.flush();
+        if (!this.#outbox.empty && !this.#isQuick(fnId)) this.flush();
         const pending = this.#run(
           seq,
           batch[at] as number,
@@ -454,7 +451,7 @@ export class Runner {
       Math.max(ran, (this.#longest.get(fnId) ?? 0) / 2),
     );
     const outbox = this.#outbox;
-    if (outbox.messages === 0 && outbox.unannounced === 0) outbox.since = start;
+    if (outbox.empty) outbox.since = start;
     const kind = status === OK && transfer === undefined &&
         (mode & MODE_CHUNK) === 0
       ? ringKind(value)
@@ -505,8 +502,7 @@ export class Runner {
    * after the next tasks if it awaits only promises already settled.
    */
   #flushSoon(): void {
-    if (this.#flushDue) return;
-    if (this.#outbox.messages === 0 && this.#outbox.unannounced === 0) return;
+    if (this.#flushDue || this.#outbox.empty) return;
     this.#flushDue = true;
     if (this.#turn === undefined) {
       const { port1, port2 } = new Channel();

@@ -55,12 +55,12 @@ function aTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-Deno.test("results of a function known to be quick travel many to a message", async () => {
+Deno.test("results of a function known to be quick travel many to a message", () => {
   const { sent, deliver, results } = runner({});
   const calls: [number, unknown][] = [];
   for (let i = 0; i < 100; i++) calls.push([1, i]);
+  // Synchronous tasks run, and their results go, within the delivery.
   deliver([1, FN_SOURCE, "(x) => 'v' + x"], calls);
-  await aTurn();
   assert.deepEqual(
     results(),
     calls.map((_, i) => [i, `v${i}`]),
@@ -71,7 +71,7 @@ Deno.test("results of a function known to be quick travel many to a message", as
   assert.ok(sent.length < 50, `${sent.length} messages for 100 results`);
 });
 
-Deno.test("results waiting go before a task of a function not known to be quick", async () => {
+Deno.test("results waiting go before a task of a function not known to be quick", () => {
   let seenBefore: number | undefined;
   const { sent, deliver, results } = runner({
     probe: () => {
@@ -83,7 +83,6 @@ Deno.test("results waiting go before a task of a function not known to be quick"
   for (let i = 0; i < 20; i++) calls.push([1, i]);
   calls.push([2, 0]);
   deliver([1, FN_SOURCE, "(x) => 'v' + x", 2, FN_NAME, "probe"], calls);
-  await aTurn();
   assert.equal(results().length, 21);
   // Everything before the probe was sent before it started.
   const before = sent.slice(0, seenBefore);

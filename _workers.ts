@@ -13,7 +13,12 @@ import { shouldSpawn } from "./_balance.ts";
 import { heldLifelines } from "./_lifeline.ts";
 import { ProcessWorkerHandle } from "./_process_worker.ts";
 import { ThreadWorker } from "./_thread_worker.ts";
-import type { WorkerHandle, WorkerHost, WorkerSpec } from "./_worker_handle.ts";
+import type {
+  WorkerHandle,
+  WorkerHost,
+  WorkerSpec,
+  WorkerState,
+} from "./_worker_handle.ts";
 
 export interface WorkerSetConfig {
   size: number;
@@ -86,11 +91,11 @@ export class WorkerSet {
     return false;
   }
 
-  /** The ready workers, the least loaded first. */
-  readyByLoad(): WorkerHandle[] {
-    const ready = this.#list.filter((worker) => worker.state === "ready");
-    if (ready.length > 1) ready.sort((a, b) => a.heldCount - b.heldCount);
-    return ready;
+  /** The workers in `state`, the least loaded first. */
+  #byLoad(state: WorkerState): WorkerHandle[] {
+    const found = this.#list.filter((worker) => worker.state === state);
+    if (found.length > 1) found.sort((a, b) => a.heldCount - b.heldCount);
+    return found;
   }
 
   /**
@@ -102,13 +107,11 @@ export class WorkerSet {
    * dealt to only once ready.
    */
   dealable(): WorkerHandle[] {
-    const ready = this.readyByLoad();
+    const ready = this.#byLoad("ready");
     if (ready.length > 0 || this.#config.spec.isolation !== "thread") {
       return ready;
     }
-    const starting = this.#list.filter((worker) => worker.state === "starting");
-    if (starting.length > 1) starting.sort((a, b) => a.heldCount - b.heldCount);
-    return starting;
+    return this.#byLoad("starting");
   }
 
   /** A ready worker that holds nothing, if any. */
