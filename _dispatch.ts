@@ -5,7 +5,11 @@
  * (one structured clone), with the definitions of functions the worker has
  * not seen; a large payload, or one that transfers, goes alone, so the
  * worker starts on it while the next message is copied. A lone primitive call
- * to an idle worker takes the fast path (see `_protocol.ts`).
+ * to an idle worker takes the fast path (see `_protocol.ts`). A batch of calls
+ * that each take one number goes to a thread as one Float64Array
+ * (`TASKS_NUM`): a memcpy to clone, where the same tasks as values cost the
+ * V8 serializer about 0.4 µs each, a sixth of a tiny call's main-thread
+ * time.
  *
  * A message that cannot be cloned never reaches the worker: its tasks are
  * taken back, the ones at fault fail with an error that names the argument
@@ -15,7 +19,14 @@
  */
 
 import type { FnTable } from "./_fn_table.ts";
-import { MODE_CALL, MODE_CHUNK, MODE_WIRE, TASKS } from "./_protocol.ts";
+import {
+  MODE_CALL,
+  MODE_CHUNK,
+  MODE_WIRE,
+  NUM_FIELDS,
+  TASKS,
+  TASKS_NUM,
+} from "./_protocol.ts";
 import type { Task } from "./_task.ts";
 import type { WorkerHandle } from "./_worker_handle.ts";
 import { describe } from "./errors/_describe.ts";
@@ -36,6 +47,17 @@ export interface SendFailure {
 function isPrimitive(value: unknown): boolean {
   const type = typeof value;
   return type === "number" || type === "string" || type === "boolean";
+}
+
+/** Whether every task of `batch` (two or more) is a call with one number. */
+function numberCalls(batch: readonly Task[]): boolean {
+  if (batch.length < 2) return false;
+  for (const task of batch) {
+    if (task.mode !== MODE_CALL || task.transfer !== undefined) return false;
+    const payload = task.payload as unknown[];
+    if (payload.length !== 1 || typeof payload[0] !== "number") return false;
+  }
+  return true;
 }
 
 /** How many arguments or items a task carries. */
@@ -106,19 +128,36 @@ function sendBatch(
     }
     return;
   }
-  const message: unknown[] = [TASKS, null];
+  let message: unknown[];
   let defs: unknown[] | null = null;
   let transfer: Transferable[] | undefined;
-  for (const task of batch) {
-    if (!worker.known.has(task.fnId)) {
-      worker.known.add(task.fnId);
-      fns.appendDefinition(defs ??= [], task.fnId);
+  if (worker.fastPath && numberCalls(batch)) {
+    const records = new Float64Array(batch.length * NUM_FIELDS);
+    let at = 0;
+    for (const task of batch) {
+      if (!worker.known.has(task.fnId)) {
+        worker.known.add(task.fnId);
+        fns.appendDefinition(defs ??= [], task.fnId);
+      }
+      records[at++] = task.id;
+      records[at++] = task.fnId;
+      records[at++] = (task.payload as number[])[0] as number;
+      worker.hold(task);
     }
-    message.push(task.id, task.fnId, task.payload, task.mode);
-    if (task.transfer !== undefined) transfer = task.transfer;
-    worker.hold(task);
+    message = [TASKS_NUM, defs, records];
+  } else {
+    message = [TASKS, null];
+    for (const task of batch) {
+      if (!worker.known.has(task.fnId)) {
+        worker.known.add(task.fnId);
+        fns.appendDefinition(defs ??= [], task.fnId);
+      }
+      message.push(task.id, task.fnId, task.payload, task.mode);
+      if (task.transfer !== undefined) transfer = task.transfer;
+      worker.hold(task);
+    }
+    message[1] = defs;
   }
-  message[1] = defs;
   try {
     worker.post(message, transfer);
     return;

@@ -19,6 +19,8 @@
  *    staticEntry: whether the entry imports the task module itself]
  * main -> worker, on the port:
  *   [TASKS, defs: (fnId, kind, text)[] flat | null, ...(id, fnId, payload, mode)]
+ *   [TASKS_NUM, defs | null, Float64Array of ...(id, fnId, argument)]
+ *                             calls with one number argument each (threads)
  *   [ABORT, seq, reason: SerializedError]
  *   a bare primitive: the fast path, below
  * worker -> main, on the port:
@@ -64,6 +66,13 @@
 export const INIT = 0;
 export const TASKS = 1;
 export const ABORT = 2;
+/**
+ * Tasks that are calls (`MODE_CALL`) with one number argument each, as
+ * records of `NUM_FIELDS` numbers in one Float64Array: the same tasks as a
+ * TASKS message, in the same order, but a memcpy to clone. Thread workers
+ * only.
+ */
+export const TASKS_NUM = 3;
 
 export const LIVE = 10;
 export const READY = 11;
@@ -100,6 +109,8 @@ export const ERROR = 1;
 export const OK_WIRE = 2;
 
 export const TASK_FIELDS = 4;
+/** Numbers per task in a TASKS_NUM message: id, fnId, argument. */
+export const NUM_FIELDS = 3;
 export const RESULT_FIELDS = 4;
 
 /** The global slot through which `currentTask()` finds the running task. */

@@ -27,6 +27,7 @@ import {
   LOAD_ERROR,
   READY,
   TASKS,
+  TASKS_NUM,
 } from "./_protocol.ts";
 import { TASK_WAITING } from "./_task_waiting.ts";
 import { FnRegistry } from "./_worker_fns.ts";
@@ -90,6 +91,9 @@ function onPortMessage(event: MessageEvent): void {
     case TASKS:
       fns.defineAll(message[1] as unknown[] | null);
       return runner.receive(message);
+    case TASKS_NUM:
+      fns.defineAll(message[1] as unknown[] | null);
+      return runner.receiveNumbers(message[2] as Float64Array);
     case ABORT:
       return runner.abort(
         message[1] as number,

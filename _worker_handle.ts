@@ -151,7 +151,10 @@ export abstract class WorkerHandle {
 
   /** The worker's record of each task it holds. */
   abstract readonly control: WorkerControl;
-  /** Whether a lone primitive call may travel as a bare value. */
+  /**
+   * Whether a lone primitive call may travel as a bare value, and calls with
+   * a number each as a TASKS_NUM message (threads: the bootstrap reads both).
+   */
   abstract readonly fastPath: boolean;
   /** The name of its lifeline (threads; a process has none). */
   abstract readonly lifeline: string;

@@ -42,9 +42,11 @@ import {
   MODE_CALL,
   MODE_CHUNK,
   MODE_WIRE,
+  NUM_FIELDS,
   OK,
   OK_WIRE,
   TASK_FIELDS,
+  TASKS,
 } from "./_protocol.ts";
 import { RingBuffer } from "./_ring_buffer.ts";
 import { encodeValues, type WirePath } from "./_wire.ts";
@@ -187,6 +189,23 @@ export class Runner {
     message[1] = first;
     this.#inbox.push(message);
     if (!this.#running) void this.#loop();
+  }
+
+  /**
+   * Takes the tasks of a TASKS_NUM message (`_protocol.ts`), as the records
+   * of a TASKS message: one layout for the loop to read.
+   */
+  receiveNumbers(records: Float64Array): void {
+    const message: unknown[] = [TASKS, null];
+    for (let at = 0; at < records.length; at += NUM_FIELDS) {
+      message.push(
+        records[at],
+        records[at + 1],
+        [records[at + 2]],
+        MODE_CALL,
+      );
+    }
+    this.receive(message);
   }
 
   /** Takes a task that came as a bare value (see `_protocol.ts`). */

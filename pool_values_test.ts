@@ -86,3 +86,27 @@ Deno.test("a SharedValue inside a class instance fails its call with an error th
   assert.match(error.message, /argument 0/);
   assert.match(String((error.cause as Error).message), /SharedValue/);
 });
+
+Deno.test("a burst of calls with one number each (sent as one Float64Array) keeps every number exact and with its own call", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const odd = [-0, NaN, Infinity, -Infinity, 0.1, 2 ** 53 + 2, -1e308, 5e-324];
+  const args = Array.from(
+    { length: 3000 },
+    (_, i) => i % 7 === 0 ? odd[i % odd.length]! : odd[i % odd.length]! + i,
+  );
+  assert.ok(args.some((x) => Object.is(x, -0)));
+  // Two functions interleaved: each record names its own.
+  const describe = (x: number) => Object.is(x, -0) ? "-0" : String(x);
+  const negate = (x: number) => -x;
+  const results = await Promise.all(
+    args.map((x, i) =>
+      i % 2 === 0 ? pool.run(describe, [x]) : pool.run(negate, [x])
+    ),
+  );
+  results.forEach((result, i) => {
+    const x = args[i]!;
+    if (i % 2 === 0) {
+      assert.equal(result, Object.is(x, -0) ? "-0" : String(x), `call ${i}`);
+    } else assert.ok(Object.is(result, -x), `call ${i}: ${result} for ${x}`);
+  });
+});
