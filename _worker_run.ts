@@ -124,6 +124,14 @@ export class Runner {
   #flushDue = false;
   /** Posts to this thread's next turn (made at first need). */
   #turn: MessagePort | undefined = undefined;
+  /**
+   * When the last task ended while the loop runs tasks back to back without
+   * yielding or posting, else -1: the next task's start, so a task costs one
+   * clock read, not two (a read is an op, about 0.4 µs: a fifth of a tiny
+   * task's time in the worker). A run time then includes the loop's step
+   * between two tasks, well under a microsecond.
+   */
+  #clock = -1;
   /** The running task's seq and id; -1 and 0 between tasks. */
   #seq = -1;
   #id = 0;
@@ -301,6 +309,7 @@ export class Runner {
     this.#running = true;
     // When this thread last turned its event loop.
     const since = now();
+    this.#clock = since;
     do {
       while (this.#inbox.length > 0 && !this.#halted) {
         const batch = this.#inbox.peek() as unknown[];
@@ -317,6 +326,7 @@ export class Runner {
           this.#claimed = this.#claimWindow(batch, at, seq, fnId);
           this.flush();
           await this.#claim(this.#claimed);
+          this.#clock = -1;
           if (this.#halted) break;
         }
         if (!this.#control.start(seq)) continue; // taken back by the pool
@@ -331,12 +341,16 @@ export class Runner {
           batch[at + 3] as number,
         );
         // Only a task that awaits costs an await here.
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) {
+          await pending;
+          this.#clock = -1;
+        }
       }
       this.flush();
       if (!this.#mayPark(since)) break;
       // What the last task queued runs first: a park blocks this thread.
       await null;
+      this.#clock = -1;
       // Deno dispatches port messages from microtasks: one may have come.
     } while (this.#inbox.length > 0 || this.#park());
     this.#running = false;
@@ -388,7 +402,7 @@ export class Runner {
     this.#id = id;
     this.#controller = undefined;
     this.#reason = undefined;
-    const start = now();
+    const start = this.#clock >= 0 ? this.#clock : now();
     if ((mode & MODE_WIRE) !== 0) {
       this.flush();
       const [values, paths] = payload as [unknown[], WirePath[]];
@@ -464,6 +478,7 @@ export class Runner {
     this.#seq = -1;
     this.#id = 0;
     const end = now();
+    this.#clock = end;
     const ran = end - start;
     this.#longest.set(
       fnId,
@@ -512,6 +527,7 @@ export class Runner {
 
   /** Sends every result waiting now (see `_worker_outbox.ts`). */
   flush(): void {
+    this.#clock = -1;
     this.#outbox.flush();
   }
 
