@@ -21,7 +21,13 @@ import type { IMapConfig } from "./_imap.ts";
 import type { MapConfig, MapProgress } from "./_map.ts";
 
 const DEFAULT_NAME = "@seed/concurrency pool";
-const WORKER_URL = new URL("./_worker.ts", import.meta.url).href;
+/**
+ * A thread's bootstrap: `_worker.ts` bundled by `tools/bundle_worker.ts`, so
+ * a start loads one module instead of 19 (about 3 ms less). A sandboxed
+ * worker loads the sources (`_worker_sandbox.ts`): its entry seals the
+ * permissions before the bootstrap.
+ */
+const WORKER_URL = new URL("./_worker_bundle.js", import.meta.url).href;
 const SANDBOX_WORKER_URL = new URL("./_worker_sandbox.ts", import.meta.url)
   .href;
 

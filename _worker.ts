@@ -12,6 +12,11 @@
  * - on INIT, holds its lifeline, loads the task module, and serves tasks
  *   over the private port (see `_protocol.ts` and `_worker_run.ts`).
  *
+ * Threads load it bundled with the modules it imports, as
+ * `_worker_bundle.js` (see `tools/bundle_worker.ts`), one module to load
+ * instead of 19: after editing it, or anything it imports, run
+ * `deno task bundle` (`deno task test` fails on a stale bundle).
+ *
  * @module
  */
 

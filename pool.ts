@@ -40,7 +40,8 @@
 //     control block (_control.ts): each held    |  private MessagePort
 //     task's state, claimed by compare-and-swap |  (_protocol.ts)
 //                      v                        |
-//  _worker.ts     bootstrap: lifeline, crash reports, task module
+//  _worker.ts     bootstrap: lifeline, crash reports, task module (threads
+//                 load it bundled: _worker_bundle.js, `deno task bundle`)
 //  _worker_run.ts run tasks in order, batch results, flush before slow ones
 //
 // A warm `run` goes `pool.ts` -> `_scheduler.ts` (`submit`, `#pump`) ->
