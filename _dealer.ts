@@ -144,7 +144,9 @@ export class Dealer {
     const now = performance.now();
     if (worker.heldCount === 0) worker.lastProgressAt = now;
     for (const task of tasks) {
-      if (task.sends++ === 0) this.#stats.recordWait(now - task.queuedAt);
+      if (task.sends++ === 0) {
+        this.#stats.recordWait(now - (task.queuedAt ?? now));
+      }
     }
     for (const { task, error } of sendTasks(worker, tasks, this.#fns)) {
       this.#fail(task, error);

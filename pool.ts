@@ -712,16 +712,18 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
     options?: WorkerPoolRunOptions,
   ): Promise<unknown> {
     const self = this as unknown as WorkerPool<M>;
+    // Only `resolve` is kept (see PROMISE_SINK): a call in flight holds its
+    // promise, one function and their context, about 100 bytes less than
+    // with `reject` and an object to hold both (100k calls at once spend a
+    // third of the main thread's time in the garbage collector).
     let resolve!: (value: unknown) => void;
-    let reject!: (reason: unknown) => void;
-    const promise = new Promise<unknown>((res, rej) => {
+    const promise = new Promise<unknown>((res) => {
       resolve = res;
-      reject = rej;
     });
     try {
-      self.#start(task, args, options, PROMISE_SINK, { resolve, reject });
+      self.#start(task, args, options, PROMISE_SINK, resolve);
     } catch (error) {
-      reject(error);
+      return Promise.reject(error);
     }
     return promise;
   }
@@ -1304,14 +1306,14 @@ export class WorkerPool<M extends TaskModule = Record<never, never>>
 
 // ---- sinks: where task outcomes go -----------------------------------------
 
+/**
+ * A `run` call's outcome: its tag is the promise's `resolve`, and a failure
+ * resolves it with a rejected promise, which rejects it with the same reason
+ * (two microtasks later than `reject` would).
+ */
 const PROMISE_SINK: TaskSink = {
   settle(task, ok, value) {
-    const tag = task.tag as {
-      resolve(value: unknown): void;
-      reject(reason: unknown): void;
-    };
-    if (ok) tag.resolve(value);
-    else tag.reject(value);
+    (task.tag as (value: unknown) => void)(ok ? value : Promise.reject(value));
   },
 };
 
