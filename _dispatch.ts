@@ -128,35 +128,31 @@ function sendBatch(
     }
     return;
   }
-  let message: unknown[];
   let defs: unknown[] | null = null;
+  for (const task of batch) {
+    if (!worker.known.has(task.fnId)) {
+      worker.known.add(task.fnId);
+      fns.appendDefinition(defs ??= [], task.fnId);
+    }
+    worker.hold(task);
+  }
+  let message: unknown[];
   let transfer: Transferable[] | undefined;
   if (worker.fastPath && numberCalls(batch)) {
     const records = new Float64Array(batch.length * NUM_FIELDS);
     let at = 0;
     for (const task of batch) {
-      if (!worker.known.has(task.fnId)) {
-        worker.known.add(task.fnId);
-        fns.appendDefinition(defs ??= [], task.fnId);
-      }
       records[at++] = task.id;
       records[at++] = task.fnId;
       records[at++] = (task.payload as number[])[0] as number;
-      worker.hold(task);
     }
     message = [TASKS_NUM, defs, records];
   } else {
-    message = [TASKS, null];
+    message = [TASKS, defs];
     for (const task of batch) {
-      if (!worker.known.has(task.fnId)) {
-        worker.known.add(task.fnId);
-        fns.appendDefinition(defs ??= [], task.fnId);
-      }
       message.push(task.id, task.fnId, task.payload, task.mode);
       if (task.transfer !== undefined) transfer = task.transfer;
-      worker.hold(task);
     }
-    message[1] = defs;
   }
   try {
     worker.post(message, transfer);
