@@ -64,12 +64,12 @@ interface TaskExtra {
 }
 
 /**
- * A task. Every field costs 8 bytes in each of the up to 100,000s of tasks in
- * flight at once, whose retained size the garbage collector pays for (a third
- * of the main thread's time under 100k tiny calls): what few tasks carry
- * (`transfer`, `signal`, a chunk's `offset`) sits in one `extra` object, and
- * `queuedAt` is a tagged field, so the one clock reading a burst shares is not
- * boxed anew in each task.
+ * A task. Every field costs 8 bytes in every task in flight (a burst of tiny
+ * calls holds 100,000 at once), and the garbage collector pays for what they
+ * retain (a third of the main thread's time under 100k tiny calls). So what
+ * few tasks carry (`transfer`, `signal`, a chunk's `offset`) sits in one
+ * `extra` object, and `queuedAt` is a tagged field: the one clock reading a
+ * burst shares is not boxed anew in each task.
  */
 export class Task extends ListNode {
   state: TaskState = "queued";
@@ -136,8 +136,7 @@ export class Task extends ListNode {
 
   /** The abort listener (an object listener: no closure per task). */
   handleEvent(): void {
-    const extra = this.#extra;
-    extra?.onAbort?.(this);
+    this.#extra?.onAbort?.(this);
   }
 
   /**
