@@ -32,6 +32,11 @@
  * nothing but CLAIM, RESULTS, PONG, RESULT and FATAL follows READY; FATAL is
  * the last; no task starts before a CLAIM covering it has been written out.
  *
+ * Processes load it bundled with the modules it imports, as
+ * `_proc_child_bundle.js` (see `tools/bundle_worker.ts`): after editing it,
+ * or anything it imports, run `deno task bundle` (`deno task test` fails on
+ * a stale bundle).
+ *
  * @module
  */
 

@@ -95,7 +95,11 @@ export interface ProcessWorkerOptions {
   readonly childUrl?: string | undefined;
 }
 
-const CHILD_URL = new URL("./_proc_child.ts", import.meta.url).href;
+/**
+ * A process's bootstrap: `_proc_child.ts` bundled by `tools/bundle_worker.ts`,
+ * so a start loads one module of ours instead of 25 (about 13 ms less).
+ */
+const CHILD_URL = new URL("./_proc_child_bundle.js", import.meta.url).href;
 /** Bytes of stderr kept to explain a death. */
 const STDERR_TAIL = 8192;
 // deno-lint-ignore no-control-regex
