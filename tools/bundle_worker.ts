@@ -33,18 +33,28 @@
 
 const ROOT = new URL("../", import.meta.url);
 /** Each bootstrap and its bundle. */
-const BUNDLES = [
-  { source: "_worker.ts", bundle: "_worker_bundle.js" },
-  { source: "_proc_child.ts", bundle: "_proc_child_bundle.js" },
-];
 const SHARED = ["./_lifeline.ts", "./_wire.ts", "./errors/serialize_error.ts"];
+/**
+ * Each bootstrap, its bundle, and the modules it keeps as imports. A process
+ * also keeps `_proc_mark.ts`, its first import: a bundle runs its own code
+ * after every module it imports, and the mark must be set before any module
+ * that reads it (`_env.ts`) loads.
+ */
+const BUNDLES = [
+  { source: "_worker.ts", bundle: "_worker_bundle.js", kept: SHARED },
+  {
+    source: "_proc_child.ts",
+    bundle: "_proc_child_bundle.js",
+    kept: ["./_proc_mark.ts", ...SHARED],
+  },
+];
 
 /** What the bundle of `source` should hold, made from the sources. */
-async function build(source: string): Promise<string> {
+async function build(source: string, kept: string[]): Promise<string> {
   const out = await Deno.makeTempFile({ suffix: ".js" });
   try {
     const args = ["bundle", "--quiet", source, "-o", out];
-    for (const shared of SHARED) args.push("--external", shared);
+    for (const module of kept) args.push("--external", module);
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args,
       cwd: ROOT,
@@ -75,8 +85,8 @@ async function build(source: string): Promise<string> {
 if (import.meta.main) {
   const check = Deno.args.includes("--check");
   let stale = false;
-  for (const { source, bundle } of BUNDLES) {
-    const wanted = await build(source);
+  for (const { source, bundle, kept } of BUNDLES) {
+    const wanted = await build(source, kept);
     const path = new URL(bundle, ROOT);
     if (check) {
       let current = "";
