@@ -19,10 +19,15 @@ import { Runner } from "./_worker_run.ts";
 function runner(module: Record<string, unknown>) {
   const control = new ControlBlock();
   const sent: unknown[][] = [];
+  let count = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
   const fns = new FnRegistry();
   fns.setModule(module, "test:module");
   const runner = new Runner(control, (message) => {
-    if (Array.isArray(message)) sent.push(message);
+    if (!Array.isArray(message)) return;
+    sent.push(message);
+    count += (message.length - 1) / RESULT_FIELDS;
+    for (const waiter of waiters) if (count >= waiter.n) waiter.resolve();
   }, fns);
   let seq = 0;
   /** Sends tasks as the pool would: each (fnId, argument) one task. */
@@ -47,10 +52,19 @@ function runner(module: Record<string, unknown>) {
       }
       return out;
     });
-  return { sent, deliver, results };
+  /** Resolves once `n` results have been sent. */
+  const sentResults = (n: number) =>
+    new Promise<void>((resolve) => {
+      if (count >= n) resolve();
+      else waiters.push({ n, resolve });
+    });
+  return { sent, deliver, results, sentResults };
 }
 
-/** Lets the runner's loop finish (it may await between tasks). */
+/**
+ * A turn of the event loop: what a task that awaits lets run meanwhile (to
+ * see that nothing more was sent, which no signal can tell).
+ */
 function aTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
@@ -93,13 +107,13 @@ Deno.test("results waiting go before a task of a function not known to be quick"
 });
 
 Deno.test("results of an async function known to be quick travel many to a message too", async () => {
-  const { sent, deliver, results } = runner({});
+  const { sent, deliver, results, sentResults } = runner({});
   const calls: [number, unknown][] = [];
   for (let i = 0; i < 100; i++) calls.push([1, i]);
   deliver([1, FN_SOURCE, "async (x) => 'v' + x"], calls);
   // Each task awaits: the loop goes on in microtasks, and what waits goes
   // within a millisecond.
-  while (results().length < 100) await aTurn();
+  await sentResults(100);
   assert.deepEqual(results(), calls.map((_, i) => [i, `v${i}`]));
   assert.ok(sent.length < 50, `${sent.length} messages for 100 results`);
 });
@@ -108,7 +122,7 @@ Deno.test("results waiting go before a task awaits that is not known to be quick
   let seenBefore: number | undefined;
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
-  const { sent, deliver, results } = runner({
+  const { sent, deliver, results, sentResults } = runner({
     slow: async () => {
       seenBefore = sent.length;
       await released;
@@ -124,5 +138,5 @@ Deno.test("results waiting go before a task awaits that is not known to be quick
   assert.equal(seenBefore, sent.length);
   assert.equal(results().length, 20);
   release();
-  while (results().length < 21) await aTurn();
+  await sentResults(21);
 });

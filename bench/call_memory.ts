@@ -36,15 +36,17 @@ const square = (x: number) => x * x;
 await using pool = new WorkerPool({ size: 1 });
 await pool.run(square, [1]);
 
-const gate = new Int32Array(new SharedArrayBuffer(4));
-const held = pool.run((cell: Int32Array) => {
-  Atomics.wait(cell, 0, 0);
+// Cell 0: the worker runs the gate task; cell 1: it may end.
+const gate = new Int32Array(new SharedArrayBuffer(8));
+const held = pool.run((cells: Int32Array) => {
+  Atomics.store(cells, 0, 1);
+  Atomics.notify(cells, 0);
+  Atomics.wait(cells, 1, 0);
   return 0;
 }, [gate]);
-// Wait until the worker runs the gate task (it then holds nothing else).
-while (pool.stats.busy === 0 || pool.stats.queued > 0) {
-  await new Promise((resolve) => setTimeout(resolve, 5));
-}
+// The worker then holds nothing else: no call below can settle.
+const running = Atomics.waitAsync(gate, 0, 0);
+if (running.async) await running.value;
 
 const [args] = retained((i) => [i]);
 let resolver: unknown;
@@ -55,8 +57,8 @@ const [promises] = retained((i) => {
 const [runs, calls] = retained((i) => pool.run(square, [i]));
 const [submits, futures] = retained((i) => pool.submit(square, [i]));
 
-Atomics.store(gate, 0, 1);
-Atomics.notify(gate, 0);
+Atomics.store(gate, 1, 1);
+Atomics.notify(gate, 1);
 await held;
 const results = await Promise.all(calls as Promise<number>[]);
 await Promise.all(futures as PromiseLike<number>[]);
