@@ -8,15 +8,25 @@ export function square(x: number): number {
 
 /**
  * A fixed amount of CPU work (not a wall-clock spin, which would make four
- * threads on two cores look like four cores). Returns x.
+ * threads on two cores look like four cores). Returns x. `iterations`
+ * defaults to `x` (that is `burn`).
  */
-export function spin(x: number, iterations: number): number {
+export function spin(x: number, iterations: number = x): number {
   let state = x | 0;
   for (let i = 0; i < iterations; i++) {
     state = (Math.imul(state, 1103515245) + 12345) | 0;
   }
   return state === 0.5 ? -1 : x;
 }
+
+// Keeping the benches' work at one speed. Every isolate that loads this
+// module runs all of `spin` a few times on tiny counts first. Otherwise its
+// first long call compiles the loop on the stack (OSR) before the compare
+// after the loop has ever run, and V8 then deoptimizes `spin` at that compare
+// for want of type feedback, call after call (100 deopts in 8 s of 2 ms
+// calls): the same item took 2.0 or 3.9 ms by turns, for seconds at a time,
+// which looked like a machine that slows down under load.
+for (let i = 0; i < 4; i++) spin(i, 1);
 
 /** How many `spin` iterations take about `ms` milliseconds on this thread. */
 export function calibrateSpin(ms: number): number {
@@ -32,8 +42,9 @@ export function calibrateSpin(ms: number): number {
 
 /**
  * `spin` as a one-argument task, for `map`: `iterations` of the same
- * arithmetic. Returns the iteration count.
+ * arithmetic. Returns the iteration count. It is `spin` itself, not a
+ * wrapper: a wrapper gets its own optimized code with the loop inlined, and
+ * ran it at Maglev's speed (about 2.9 ms for 2 ms of work) for the first
+ * seconds of every run, until it was compiled again by TurboFan.
  */
-export function burn(iterations: number): number {
-  return spin(iterations, iterations);
-}
+export const burn: (iterations: number) => number = spin;

@@ -9,10 +9,13 @@
 // Read (with crashes - without) / CRASHES against "start one worker".
 //
 // The second group is the throughput target: 1,000 calls of about 2 ms of
-// CPU each, with and without 2% of them crashing their worker; the pool
-// should keep within 25% of its throughput without crashes.
+// CPU each, with and without 2% of them crashing their worker, beside raw
+// Workers that replace their dead (bench/_crash_workload.ts). It runs
+// interleaved in bench/interleaved.ts too, whose ratios the machine's drift
+// cannot bias (see bench/_interleave.ts).
 import { WorkerPool } from "../pool.ts";
-import { calibrateSpin } from "./_tasks.ts";
+import { crashWorkload } from "./_crash_workload.ts";
+import { benchWorkload } from "./_interleave.ts";
 
 const SIZE = 2;
 const TASKS = 400;
@@ -68,59 +71,4 @@ Deno.bench({
   },
 });
 
-// ---- a 2% crash rate in calls of real work ---------------------------------
-
-const WORK_CALLS = 1_000;
-const WORK_MS = 2;
-const ITERATIONS = calibrateSpin(WORK_MS);
-
-/** Spins for about WORK_MS; `crash` kills the worker instead. */
-function work(iterations: number, crash: boolean): number | Promise<never> {
-  if (crash) {
-    setTimeout(() => {
-      throw new Error("crash");
-    });
-    return new Promise<never>(() => {});
-  }
-  let state = 1;
-  for (let i = 0; i < iterations; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) | 0;
-  }
-  return state;
-}
-
-async function runWork(pool: WorkerPool, rate: number): Promise<void> {
-  const every = rate === 0 ? Infinity : Math.round(1 / rate);
-  const calls: Promise<unknown>[] = [];
-  for (let i = 0; i < WORK_CALLS; i++) {
-    const crash = i % every === every - 1;
-    calls.push(pool.run(work, [ITERATIONS, crash]).catch(() => {}));
-  }
-  await Promise.all(calls);
-}
-
-const busy = new WorkerPool({ size: SIZE, idleTimeoutMs: Infinity });
-await busy.ready();
-await runWork(busy, 0);
-globalThis.addEventListener("unload", () => busy.terminate());
-
-Deno.bench({
-  name: `${WORK_CALLS} calls of ${WORK_MS} ms, no crash`,
-  group: "2% crash rate",
-  baseline: true,
-  n: 5,
-  warmup: 1,
-  async fn() {
-    await runWork(busy, 0);
-  },
-});
-
-Deno.bench({
-  name: `${WORK_CALLS} calls of ${WORK_MS} ms, 2% crash their worker`,
-  group: "2% crash rate",
-  n: 5,
-  warmup: 1,
-  async fn() {
-    await runWork(busy, 0.02);
-  },
-});
+benchWorkload(await crashWorkload());

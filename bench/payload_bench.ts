@@ -23,145 +23,26 @@
 // 1 MB Uint8Array took about 150 ms each way on a 2-core development
 // machine (December 2026; a raw Worker's took about 2 ms). Its figures here
 // measure that layer far more than piscina's scheduling.
-import { gunzipSync } from "fflate";
+//
+// The warm group runs interleaved in bench/interleaved.ts too, whose ratios
+// the machine's drift cannot bias (see bench/_interleave.ts).
 import { Piscina } from "piscina";
 import { WorkerPool } from "../pool.ts";
 import { gzip } from "./_compress_task.ts";
+import { benchWorkload } from "./_interleave.ts";
 import { RawQueue } from "./_raw_queue.ts";
-import { seededRandom, textLike } from "./_seeded.ts";
+import {
+  buffers,
+  check,
+  COLD,
+  gzipWorkload,
+  SIZE,
+  TASKS,
+  type Tasks,
+  WARM,
+} from "./_gzip_workload.ts";
 
-type Tasks = typeof import("./_compress_task.ts");
-
-const SIZE = 2;
-const COUNT = 32;
-const BYTES = 1 << 20;
-const TASKS = new URL("./_compress_task.ts", import.meta.url);
-const WARM = "gzip 32 x 1 MB, size 2, warm workers";
-const COLD = "gzip 32 x 1 MB, size 2, cold: start + gzip + close";
-
-const random = seededRandom(0x5eed);
-const buffers = Array.from({ length: COUNT }, () => textLike(BYTES, random));
-
-function totalLength(results: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const result of results) total += result.byteLength;
-  return total;
-}
-
-// The reference: the raw baseline's output, each buffer checked by
-// decompressing it. Every entry below must produce the same total.
-const raw = new RawQueue(SIZE);
-const reference = await raw.run<Uint8Array, Uint8Array>(buffers);
-for (let i = 0; i < COUNT; i++) {
-  const back = gunzipSync(reference[i] as Uint8Array);
-  const original = buffers[i] as Uint8Array;
-  if (
-    back.byteLength !== original.byteLength ||
-    back[BYTES - 1] !== original[BYTES - 1]
-  ) {
-    throw new Error(`Buffer ${i} did not survive gzip and gunzip`);
-  }
-}
-const EXPECTED = totalLength(reference);
-
-function check(results: readonly Uint8Array[]): void {
-  if (results.length !== COUNT || totalLength(results) !== EXPECTED) {
-    throw new Error(
-      `Wrong results: ${results.length} buffers, ${
-        totalLength(results)
-      } bytes, expected ${COUNT} and ${EXPECTED}`,
-    );
-  }
-}
-
-// Warm pools: every worker started up front and kept however idle, so that
-// none stops and restarts inside a timed run; unload ends them.
-const pool = new WorkerPool<Tasks>(TASKS, { size: SIZE, minSize: SIZE });
-const piscina = new Piscina({
-  filename: TASKS.href,
-  minThreads: SIZE,
-  maxThreads: SIZE,
-  idleTimeout: Infinity,
-});
-await pool.ready();
-// One full pass each (the raw workers had theirs above).
-check(await pool.map("gzip", buffers));
-check(
-  await Promise.all(
-    buffers.map((b) => piscina.run(b, { name: "gzip" }) as Promise<Uint8Array>),
-  ),
-);
-if (pool.stats.workers !== SIZE) {
-  throw new Error(
-    `The pool has ${pool.stats.workers} workers after warm-up, not ${SIZE}`,
-  );
-}
-globalThis.addEventListener("unload", () => {
-  raw.close();
-  pool.terminate();
-  piscina.destroy();
-});
-
-// ---- warm workers: scheduling and copying only ------------------------------
-
-Deno.bench({
-  name: "raw Workers: each takes the next buffer when free",
-  group: WARM,
-  baseline: true,
-  n: 5,
-  warmup: 1,
-  async fn() {
-    check(await raw.run<Uint8Array, Uint8Array>(buffers));
-  },
-});
-
-Deno.bench({
-  // Default chunks: at present one buffer each (items of 16 KB or more go
-  // at most 1 MB per chunk), so this matches chunkSize 1 unless that changes.
-  name: 'WorkerPool.map("gzip"), default chunks',
-  group: WARM,
-  n: 5,
-  warmup: 1,
-  async fn() {
-    check(await pool.map("gzip", buffers));
-  },
-});
-
-Deno.bench({
-  name: 'WorkerPool.map("gzip", { chunkSize: 1 })',
-  group: WARM,
-  n: 5,
-  warmup: 1,
-  async fn() {
-    check(await pool.map("gzip", buffers, { chunkSize: 1 }));
-  },
-});
-
-Deno.bench({
-  name: 'WorkerPool.run("gzip") per buffer, Promise.all',
-  group: WARM,
-  n: 5,
-  warmup: 1,
-  async fn() {
-    check(await Promise.all(buffers.map((b) => pool.run("gzip", [b]))));
-  },
-});
-
-Deno.bench({
-  name: "piscina.run per buffer, Promise.all",
-  group: WARM,
-  n: 5,
-  warmup: 1,
-  async fn() {
-    check(
-      await Promise.all(
-        buffers.map((b) =>
-          piscina.run(b, { name: "gzip" }) as Promise<Uint8Array>
-        ),
-      ),
-    );
-  },
-});
+benchWorkload(await gzipWorkload());
 
 /**
  * The same work on this thread, one buffer after another: the 1x line. If the

@@ -5,11 +5,10 @@
 //
 //   deno bench -A bench/tail_bench.ts
 //
-// Each iteration runs four batches one after another, each in its own
-// order (four shuffles from one seeded generator), so that no single lucky
-// or unlucky order decides the result. A batch is about 360 ms of CPU: the
-// best any scheduler can do on 2 cores is about 180 ms, 720 ms for the
-// four. Evenly sized chunks are what uneven work punishes. With chunkSize 8
+// Each iteration runs one batch, in the next of four orders (four shuffles
+// from one seeded generator), so that over the iterations no single lucky or
+// unlucky order decides the result. A batch is about 360 ms of CPU: the
+// best any scheduler can do on 2 cores is about 180 ms. Evenly sized chunks are what uneven work punishes. With chunkSize 8
 // (a quarter of the items per worker, map's default before guided chunks)
 // the chunks of the four orders cost, in ms (heavy items at the positions
 // shown):
@@ -31,137 +30,17 @@
 // finish on time even when its thread is not running). Pools are created
 // outside the timing with every worker started and kept (WorkerPool's
 // `minSize` and `ready()`, piscina's `minThreads`) and given one full pass.
-import { Piscina } from "piscina";
-import { WorkerPool } from "../pool.ts";
-import { RawQueue } from "./_raw_queue.ts";
-import { seededRandom, shuffle } from "./_seeded.ts";
-import { burn, calibrateSpin } from "./_tasks.ts";
+//
+// The same workload runs interleaved in bench/interleaved.ts, whose ratios
+// the machine's drift cannot bias (see bench/_interleave.ts): read the target
+// there.
+import { benchWorkload } from "./_interleave.ts";
+import { burn } from "./_tasks.ts";
+import { check, GROUP, orders, tailWorkload } from "./_tail_workload.ts";
 
-type Tasks = typeof import("./_tasks.ts");
+benchWorkload(await tailWorkload(), { n: 8, warmup: 1 });
 
-const SIZE = 2;
-const COUNT = 64;
-const HEAVY_EVERY = 16;
-const LIGHT_MS = 2;
-const HEAVY_MS = 60;
-const TASKS = new URL("./_tasks.ts", import.meta.url);
-const GROUP = `heavy tail: ${COUNT - COUNT / HEAVY_EVERY} x ${LIGHT_MS} ms + ${
-  COUNT / HEAVY_EVERY
-} x ${HEAVY_MS} ms, 4 orders, size 2`;
-
-const perMs = calibrateSpin(50) / 50;
-const light = Math.round(LIGHT_MS * perMs);
-const heavy = Math.round(HEAVY_MS * perMs);
-const random = seededRandom(16);
-const orders = Array.from({ length: 4 }, () =>
-  shuffle(
-    Array.from(
-      { length: COUNT },
-      (_, i) => i % HEAVY_EVERY === 0 ? heavy : light,
-    ),
-    random,
-  ));
-const items = orders[0] as number[];
-const EXPECTED = items.reduce((sum, n) => sum + n, 0);
-
-function check(results: readonly number[]): void {
-  let sum = 0;
-  for (const n of results) sum += n;
-  if (results.length !== COUNT || sum !== EXPECTED) {
-    throw new Error(`Wrong results: ${results.length} items summing to ${sum}`);
-  }
-}
-
-const raw = new RawQueue(SIZE);
-const pool = new WorkerPool<Tasks>(TASKS, { size: SIZE, minSize: SIZE });
-const piscina = new Piscina({
-  filename: TASKS.href,
-  minThreads: SIZE,
-  maxThreads: SIZE,
-  idleTimeout: Infinity,
-});
-await pool.ready();
-// One full pass each: every path compiled.
-check(await raw.run<number, number>(items));
-check(await pool.map("burn", items, { chunkSize: 1 }));
-check(
-  await Promise.all(
-    items.map((n) => piscina.run(n, { name: "burn" }) as Promise<number>),
-  ),
-);
-if (pool.stats.workers !== SIZE) {
-  throw new Error(
-    `The pool has ${pool.stats.workers} workers after warm-up, not ${SIZE}`,
-  );
-}
-globalThis.addEventListener("unload", () => {
-  raw.close();
-  pool.terminate();
-  piscina.destroy();
-});
-
-const BENCH = { group: GROUP, n: 5, warmup: 1 } as const;
-
-Deno.bench({
-  ...BENCH,
-  name: "raw Workers: each takes the next item when free",
-  baseline: true,
-  async fn() {
-    for (const order of orders) check(await raw.run<number, number>(order));
-  },
-});
-
-Deno.bench({
-  ...BENCH,
-  name: 'WorkerPool.map("burn"), default chunks',
-  async fn() {
-    for (const order of orders) check(await pool.map("burn", order));
-  },
-});
-
-Deno.bench({
-  ...BENCH,
-  name: 'WorkerPool.map("burn", { chunkSize: 8 }) (even chunks)',
-  async fn() {
-    for (const order of orders) {
-      check(await pool.map("burn", order, { chunkSize: 8 }));
-    }
-  },
-});
-
-Deno.bench({
-  ...BENCH,
-  name: 'WorkerPool.map("burn", { chunkSize: 1 })',
-  async fn() {
-    for (const order of orders) {
-      check(await pool.map("burn", order, { chunkSize: 1 }));
-    }
-  },
-});
-
-Deno.bench({
-  ...BENCH,
-  name: 'WorkerPool.run("burn") per item, Promise.all',
-  async fn() {
-    for (const order of orders) {
-      check(await Promise.all(order.map((n) => pool.run("burn", [n]))));
-    }
-  },
-});
-
-Deno.bench({
-  ...BENCH,
-  name: "piscina.run per item, Promise.all",
-  async fn() {
-    for (const order of orders) {
-      check(
-        await Promise.all(
-          order.map((n) => piscina.run(n, { name: "burn" }) as Promise<number>),
-        ),
-      );
-    }
-  },
-});
+let round = 0;
 
 /**
  * The same batches on this thread, no workers: the 1x line. If the raw
@@ -175,6 +54,6 @@ Deno.bench({
   warmup: 1,
   name: "one thread, no workers (for information)",
   fn() {
-    for (const order of orders) check(order.map(burn));
+    check((orders[round++ % orders.length] as number[]).map(burn));
   },
 });

@@ -1,0 +1,126 @@
+// Copyright the @seed/concurrency authors. MIT license.
+// The gzip workload of payload_bench.ts and interleaved.ts (see
+// payload_bench.ts for what it measures and why): the buffers, their check,
+// and the warm runners, raw Workers first.
+import { gunzipSync } from "fflate";
+import { Piscina } from "piscina";
+import type { Workload } from "./_interleave.ts";
+import { WorkerPool } from "../pool.ts";
+import { RawQueue } from "./_raw_queue.ts";
+import { seededRandom, textLike } from "./_seeded.ts";
+
+export type Tasks = typeof import("./_compress_task.ts");
+
+export const SIZE = 2;
+const COUNT = 32;
+const BYTES = 1 << 20;
+export const TASKS = new URL("./_compress_task.ts", import.meta.url);
+export const WARM = "gzip 32 x 1 MB, size 2, warm workers";
+export const COLD = "gzip 32 x 1 MB, size 2, cold: start + gzip + close";
+
+const random = seededRandom(0x5eed);
+export const buffers = Array.from(
+  { length: COUNT },
+  () => textLike(BYTES, random),
+);
+
+function totalLength(results: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const result of results) total += result.byteLength;
+  return total;
+}
+
+// The reference: the raw baseline's output, each buffer checked by
+// decompressing it. Every entry below must produce the same total.
+const probe = new RawQueue(SIZE);
+const reference = await probe.run<Uint8Array, Uint8Array>(buffers);
+probe.close();
+for (let i = 0; i < COUNT; i++) {
+  const back = gunzipSync(reference[i] as Uint8Array);
+  const original = buffers[i] as Uint8Array;
+  if (
+    back.byteLength !== original.byteLength ||
+    back[BYTES - 1] !== original[BYTES - 1]
+  ) {
+    throw new Error(`Buffer ${i} did not survive gzip and gunzip`);
+  }
+}
+const EXPECTED = totalLength(reference);
+
+export function check(results: readonly Uint8Array[]): void {
+  if (results.length !== COUNT || totalLength(results) !== EXPECTED) {
+    throw new Error(
+      `Wrong results: ${results.length} buffers, ${
+        totalLength(results)
+      } bytes, expected ${COUNT} and ${EXPECTED}`,
+    );
+  }
+}
+
+// Warm pools: every worker started up front and kept however idle, so that
+// none stops and restarts inside a timed run; unload ends them.
+/** Starts the warm runners, each given one full pass. */
+export async function gzipWorkload(): Promise<Workload> {
+  const raw = new RawQueue(SIZE);
+  const pool = new WorkerPool<Tasks>(TASKS, { size: SIZE, minSize: SIZE });
+  const piscina = new Piscina({
+    filename: TASKS.href,
+    minThreads: SIZE,
+    maxThreads: SIZE,
+    idleTimeout: Infinity,
+  });
+  await pool.ready();
+  check(await raw.run<Uint8Array, Uint8Array>(buffers));
+  check(await pool.map("gzip", buffers));
+  check(
+    await Promise.all(
+      buffers.map((b) =>
+        piscina.run(b, { name: "gzip" }) as Promise<Uint8Array>
+      ),
+    ),
+  );
+  if (pool.stats.workers !== SIZE) {
+    throw new Error(
+      `The pool has ${pool.stats.workers} workers after warm-up, not ${SIZE}`,
+    );
+  }
+  return {
+    group: WARM,
+    contenders: [
+      {
+        name: "raw Workers: each takes the next buffer when free",
+        run: async () => check(await raw.run<Uint8Array, Uint8Array>(buffers)),
+      },
+      {
+        name: 'WorkerPool.map("gzip"), default chunks',
+        run: async () => check(await pool.map("gzip", buffers)),
+      },
+      {
+        name: 'WorkerPool.map("gzip", { chunkSize: 1 })',
+        run: async () =>
+          check(await pool.map("gzip", buffers, { chunkSize: 1 })),
+      },
+      {
+        name: 'WorkerPool.run("gzip") per buffer, Promise.all',
+        run: async () =>
+          check(await Promise.all(buffers.map((b) => pool.run("gzip", [b])))),
+      },
+      {
+        name: "piscina.run per buffer, Promise.all",
+        run: async () =>
+          check(
+            await Promise.all(
+              buffers.map((b) =>
+                piscina.run(b, { name: "gzip" }) as Promise<Uint8Array>
+              ),
+            ),
+          ),
+      },
+    ],
+    async close() {
+      raw.close();
+      pool.terminate();
+      await piscina.destroy();
+    },
+  };
+}
