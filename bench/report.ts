@@ -8,7 +8,11 @@
 // deno bench reports the mean and p75 of each entry (no median); the ratio
 // uses the mean. latency_bench.ts runs pinned to one core with taskset. After
 // the bench table comes a second one of round-trip percentiles (p50, p75,
-// p99) from latency_percentiles.ts, also pinned, when the filter matches it.
+// p99) from latency_percentiles.ts, also pinned, when the filter matches it,
+// and the interleaved ratio targets of interleaved.ts (heavy tail, gzip, 2%
+// crash rate), when the filter matches "interleaved.ts".
+import { formatInterleaved } from "./_interleave.ts";
+import type { InterleavedGroup } from "./interleaved.ts";
 import { formatLatencyTable, type LatencyRow } from "./latency_percentiles.ts";
 
 interface BenchResult {
@@ -102,5 +106,22 @@ if ("latency_percentiles.ts".includes(filter)) {
   }
   const rows: LatencyRow[] = JSON.parse(new TextDecoder().decode(stdout));
   lines.push("", formatLatencyTable(rows));
+}
+if ("interleaved.ts".includes(filter)) {
+  const path = new URL("interleaved.ts", dir).pathname;
+  console.error("running interleaved.ts");
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path, "--json"],
+    stdout: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`interleaved.ts failed with exit code ${code}`);
+  }
+  const groups: InterleavedGroup[] = JSON.parse(
+    new TextDecoder().decode(stdout),
+  );
+  for (const { group, rows } of groups) {
+    lines.push("", formatInterleaved(group, rows));
+  }
 }
 console.log(lines.join("\n"));
