@@ -1421,7 +1421,11 @@ var Runner = class {
       this.#clock = -1;
     } while (this.#inbox.length > 0 || this.#park());
     this.#running = false;
+    if (this.#door !== void 0 && !this.#halted) {
+      this.#door.listen(this.#rung);
+    }
   }
+  #rung = (value) => this.receiveFast(value);
   /**
    * The last seq one claim covers from `seq` (at `at` in `batch`): the
    * tasks of quick functions that follow in the same message, up to about a

@@ -191,7 +191,9 @@ export class ThreadWorker extends WorkerHandle {
   /** Rings the doorbell if the worker is parked, or posts `value`. */
   sendFast(id: number, fnId: number, value: unknown): void {
     this.control.setFastTask(id, fnId);
-    if (!this.#door.ring(value)) this.post(value, undefined);
+    if (this.#door.ring(value)) return;
+    this.#door.listen();
+    this.post(value, undefined);
   }
 
   /** Posts on the private port (waking the worker if it is parked). */

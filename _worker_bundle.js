@@ -210,12 +210,17 @@ var DoorbellWorker = class {
   #cells;
   #bell;
   #received = 0;
+  /** The mark of a `listen` in progress, or 0. */
+  #listening = 0;
+  #onRung = () => {
+  };
   constructor(control) {
     this.#cells = control.cells;
     this.#bell = control.bell;
   }
   /** Counts a message received on the port. */
   received() {
+    this.settle();
     this.#received = this.#received + 1 & COUNT_MASK;
   }
   /**
@@ -224,15 +229,53 @@ var DoorbellWorker = class {
    * @returns The argument of a task rung in meanwhile, or `NO_TASK`.
    */
   park() {
+    this.settle();
     const cells = this.#cells;
     const mark = this.#received + 1;
     store2(cells, PARK, mark);
     if (load2(cells, POSTED) === this.#received) {
       wait(cells, PARK, mark, PARK_MS);
     }
+    return this.#take(mark);
+  }
+  /**
+   * Goes on waiting for a bell without blocking: the worker is out of tasks
+   * and back to its event loop. A task rung meanwhile goes to `onRung`, from
+   * a task of the event loop, or from {@linkcode settle} if a message comes
+   * first (the bell was rung before it was posted, so it goes first).
+   */
+  listen(onRung) {
+    this.settle();
+    const cells = this.#cells;
+    const mark = this.#received + 1;
+    store2(cells, PARK, mark);
+    this.#listening = mark;
+    this.#onRung = onRung;
+    const waiting = load2(cells, POSTED) === this.#received ? waitAsync(cells, PARK, mark) : void 0;
+    if (waiting?.async === true) {
+      void waiting.value.then(() => {
+        if (this.#listening === mark) this.settle();
+      });
+    } else this.settle();
+  }
+  /**
+   * Ends a {@linkcode listen}: takes a task rung meanwhile (to `onRung`).
+   * Called before anything else the worker reads: a park, a listen, and
+   * every message.
+   */
+  settle() {
+    const mark = this.#listening;
+    if (mark === 0) return;
+    this.#listening = 0;
+    const value = this.#take(mark);
+    if (value !== NO_TASK) this.#onRung(value);
+  }
+  /** Stops waiting on `mark`: the task rung meanwhile, or `NO_TASK`. */
+  #take(mark) {
+    const cells = this.#cells;
     if (compareExchange2(cells, PARK, mark, AWAKE) !== BELL) return NO_TASK;
     store2(cells, PARK, AWAKE);
-    this.received();
+    this.#received = this.#received + 1 & COUNT_MASK;
     const kind = cells[BELL_KIND];
     return kind === K_NUMBER ? this.#bell[0] : kind === K_TRUE;
   }
@@ -947,7 +990,11 @@ var Runner = class {
       this.#clock = -1;
     } while (this.#inbox.length > 0 || this.#park());
     this.#running = false;
+    if (this.#door !== void 0 && !this.#halted) {
+      this.#door.listen(this.#rung);
+    }
   }
+  #rung = (value) => this.receiveFast(value);
   /**
    * The last seq one claim covers from `seq` (at `at` in `batch`): the
    * tasks of quick functions that follow in the same message, up to about a

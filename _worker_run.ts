@@ -74,6 +74,8 @@ export interface Door {
   park(): unknown;
   /** Announces ring results to a waiting pool: `false` if none waited. */
   announce(): boolean;
+  /** Waits for a bell without blocking (out of tasks, in the event loop). */
+  listen(onRung: (value: unknown) => void): void;
 }
 
 /** How a runner's tasks start and end, beyond the control block. */
@@ -354,7 +356,13 @@ export class Runner {
       // Deno dispatches port messages from microtasks: one may have come.
     } while (this.#inbox.length > 0 || this.#park());
     this.#running = false;
+    // Back to the event loop, where a call can still ring.
+    if (this.#door !== undefined && !this.#halted) {
+      this.#door.listen(this.#rung);
+    }
   }
+
+  readonly #rung = (value: unknown): void => this.receiveFast(value);
 
   /**
    * The last seq one claim covers from `seq` (at `at` in `batch`): the
