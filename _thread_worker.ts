@@ -188,7 +188,11 @@ export class ThreadWorker extends WorkerHandle {
     return this.#lifeline;
   }
 
-  /** Rings the doorbell if the worker is parked, or posts `value`. */
+  /**
+   * Rings the doorbell if the worker is parked or listening (see
+   * `_doorbell.ts`); otherwise posts `value`, and hears the result on the
+   * doorbell all the same.
+   */
   sendFast(id: number, fnId: number, value: unknown): void {
     this.control.setFastTask(id, fnId);
     if (this.#door.ring(value)) return;
