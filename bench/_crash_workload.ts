@@ -11,6 +11,7 @@ import { WorkerPool } from "../pool.ts";
 import type { Workload } from "./_interleave.ts";
 import { RawRespawn } from "./_raw_respawn.ts";
 import { calibrateSpin } from "./_tasks.ts";
+import { WARM_MS } from "./_warm_runners.ts";
 
 const SIZE = 2;
 const CALLS = 1_000;
@@ -38,7 +39,7 @@ function crashes(i: number, rate: number): boolean {
   return i % every === every - 1;
 }
 
-/** Starts the pool and the raw workers, each given one pass without crashes. */
+/** Starts the pool and the raw workers, warmed without crashes. */
 export async function crashWorkload(): Promise<Workload> {
   const iterations = calibrateSpin(WORK_MS);
   const pool = new WorkerPool({ size: SIZE, idleTimeoutMs: Infinity });
@@ -70,8 +71,12 @@ export async function crashWorkload(): Promise<Workload> {
     }
   };
   await pool.ready();
-  await viaPool(0);
-  await viaRaw(0);
+  // Warmed for seconds, not passes (see bench/_warm_runners.ts).
+  const start = performance.now();
+  do {
+    await viaPool(0);
+    await viaRaw(0);
+  } while (performance.now() - start < WARM_MS);
   const calls = `${CALLS} calls of ${WORK_MS} ms`;
   return {
     group: "2% crash rate",

@@ -3,11 +3,10 @@
 // payload_bench.ts for what it measures and why): the buffers, their check,
 // and the warm runners, raw Workers first.
 import { gunzipSync } from "fflate";
-import { Piscina } from "piscina";
 import type { Workload } from "./_interleave.ts";
-import { WorkerPool } from "../pool.ts";
 import { RawQueue } from "./_raw_queue.ts";
 import { seededRandom, textLike } from "./_seeded.ts";
+import { warmRunners } from "./_warm_runners.ts";
 
 export type Tasks = typeof import("./_compress_task.ts");
 
@@ -57,33 +56,24 @@ export function check(results: readonly Uint8Array[]): void {
   }
 }
 
-// Warm pools: every worker started up front and kept however idle, so that
-// none stops and restarts inside a timed run; unload ends them.
 /** Starts the warm runners, each given one full pass. */
 export async function gzipWorkload(): Promise<Workload> {
-  const raw = new RawQueue(SIZE);
-  const pool = new WorkerPool<Tasks>(TASKS, { size: SIZE, minSize: SIZE });
-  const piscina = new Piscina({
-    filename: TASKS.href,
-    minThreads: SIZE,
-    maxThreads: SIZE,
-    idleTimeout: Infinity,
-  });
-  await pool.ready();
-  check(await raw.run<Uint8Array, Uint8Array>(buffers));
-  check(await pool.map("gzip", buffers));
-  check(
-    await Promise.all(
-      buffers.map((b) =>
-        piscina.run(b, { name: "gzip" }) as Promise<Uint8Array>
-      ),
-    ),
+  const runners = await warmRunners<Tasks>(
+    TASKS,
+    SIZE,
+    async ({ raw, pool, piscina }) => {
+      check(await raw.run<Uint8Array, Uint8Array>(buffers));
+      check(await pool.map("gzip", buffers));
+      check(
+        await Promise.all(
+          buffers.map((b) =>
+            piscina.run(b, { name: "gzip" }) as Promise<Uint8Array>
+          ),
+        ),
+      );
+    },
   );
-  if (pool.stats.workers !== SIZE) {
-    throw new Error(
-      `The pool has ${pool.stats.workers} workers after warm-up, not ${SIZE}`,
-    );
-  }
+  const { raw, pool, piscina } = runners;
   return {
     group: WARM,
     // fflate's own speed moves by a third from pass to pass (its garbage
@@ -120,10 +110,6 @@ export async function gzipWorkload(): Promise<Workload> {
           ),
       },
     ],
-    async close() {
-      raw.close();
-      pool.terminate();
-      await piscina.destroy();
-    },
+    close: runners.close,
   };
 }

@@ -2,16 +2,14 @@
 // Runs the contenders of one workload in interleaved rounds, for ratios that
 // the machine's drift cannot bias.
 //
-// Why. `deno bench` runs a group's entries one after another. On this VM the
-// same CPU-bound item takes about 2.0 ms for the first second or so of
-// sustained load and then about 3.5 ms for as long as the load lasts, on one
-// thread as on two (a host that throttles a busy guest), and the slow state
-// outlasts ten seconds of idleness. So whichever entry runs first is
-// measured on a faster machine than the entries after it, and a group's
-// ratios are as much about order as about scheduling. The speed also moves
-// by itself, in steps that last a second or two. Here every round runs each
-// contender once, in a rotating order (round r starts with contender r mod
-// n), and a contender's ratio is the median over rounds of its time over the
+// Why. `deno bench` runs a group's entries one after another, and an entry
+// that runs first meets a different machine than the last: with steady work,
+// every entry of tail_bench.ts after the raw baseline came out 3-14% slower,
+// piscina's included. And work speeds change by themselves, in steps of
+// seconds, when V8 recompiles a hot loop (bench/_tasks.ts and
+// bench/_warm_runners.ts say how). Here every round runs each contender
+// once, in a rotating order (round r starts with contender r mod n), and a
+// contender's ratio is the median over rounds of its time over the
 // baseline's time in the same round, a second or less apart: drift falls on
 // both sides of each ratio alike. Keep a contender's run short (a fraction
 // of a second) for the same reason.

@@ -2,12 +2,10 @@
 // The heavy-tail workload of tail_bench.ts and interleaved.ts (see
 // tail_bench.ts for what it measures and why): its items, and the runners
 // that each process the four orders, raw Workers first.
-import { Piscina } from "piscina";
 import type { Workload } from "./_interleave.ts";
-import { WorkerPool } from "../pool.ts";
-import { RawQueue } from "./_raw_queue.ts";
 import { seededRandom, shuffle } from "./_seeded.ts";
 import { calibrateSpin } from "./_tasks.ts";
+import { warmRunners } from "./_warm_runners.ts";
 
 type Tasks = typeof import("./_tasks.ts");
 
@@ -48,27 +46,20 @@ export function check(results: readonly number[]): void {
 
 /** Starts the runners, each warmed by one full pass. */
 export async function tailWorkload(): Promise<Workload> {
-  const raw = new RawQueue(SIZE);
-  const pool = new WorkerPool<Tasks>(TASKS, { size: SIZE, minSize: SIZE });
-  const piscina = new Piscina({
-    filename: TASKS.href,
-    minThreads: SIZE,
-    maxThreads: SIZE,
-    idleTimeout: Infinity,
-  });
-  await pool.ready();
-  check(await raw.run<number, number>(items));
-  check(await pool.map("burn", items, { chunkSize: 1 }));
-  check(
-    await Promise.all(
-      items.map((n) => piscina.run(n, { name: "burn" }) as Promise<number>),
-    ),
+  const runners = await warmRunners<Tasks>(
+    TASKS,
+    SIZE,
+    async ({ raw, pool, piscina }) => {
+      check(await raw.run<number, number>(items));
+      check(await pool.map("burn", items, { chunkSize: 1 }));
+      check(
+        await Promise.all(
+          items.map((n) => piscina.run(n, { name: "burn" }) as Promise<number>),
+        ),
+      );
+    },
   );
-  if (pool.stats.workers !== SIZE) {
-    throw new Error(
-      `The pool has ${pool.stats.workers} workers after warm-up, not ${SIZE}`,
-    );
-  }
+  const { raw, pool, piscina } = runners;
   // One order a round (about 180 ms of work at best), the next each round.
   const each =
     (run: (order: number[]) => Promise<number[]>) => async (round: number) =>
@@ -110,10 +101,6 @@ export async function tailWorkload(): Promise<Workload> {
         ),
       },
     ],
-    async close() {
-      raw.close();
-      pool.terminate();
-      await piscina.destroy();
-    },
+    close: runners.close,
   };
 }

@@ -46,7 +46,9 @@ export function calibrateSpin(ms: number): number {
  * It has its own copy of the loop on purpose. As a wrapper that calls
  * `spin`, it got optimized code of its own with the loop inlined, and ran
  * that at Maglev's speed (about 2.9 ms for 2 ms of work) for the first
- * seconds of every run, until TurboFan compiled it again.
+ * seconds of every run, until TurboFan compiled it again. Any function that
+ * calls it in a hot path does the same to it (a raw worker's message
+ * handler): bench/_warm_runners.ts warms runners for seconds, not passes.
  */
 export function burn(iterations: number): number {
   let state = iterations | 0;
