@@ -4,7 +4,7 @@
 // Workers that each take the next item when free, and the 2% crash rate
 // beside raw Workers that replace their dead. A `deno run` script:
 //
-//   deno run -A bench/interleaved.ts                 (about 6 minutes)
+//   deno run -A bench/interleaved.ts                 (about 4 minutes)
 //   deno run -A bench/interleaved.ts crash           (groups whose name has "crash")
 //   deno run -A bench/interleaved.ts --rounds=11 --json
 //
