@@ -240,11 +240,14 @@ export class DoorbellWorker {
     const waiting = load(cells, POSTED) === this.#received
       ? waitAsync(cells, PARK, mark)
       : undefined;
-    if (waiting?.async === true) {
-      void waiting.value.then(() => {
-        if (this.#listening === mark) this.settle();
-      });
-    } else this.settle(); // a message or a bell is on its way already
+    const wake = () => {
+      if (this.#listening === mark) this.settle();
+    };
+    if (waiting?.async === true) void waiting.value.then(wake);
+    // A message or a bell is on its way already. Taken from a microtask all
+    // the same, never from here: the microtasks the last task queued run
+    // before the next task starts.
+    else queueMicrotask(wake);
   }
 
   /**

@@ -252,11 +252,11 @@ var DoorbellWorker = class {
     this.#listening = mark;
     this.#onRung = onRung;
     const waiting = load2(cells, POSTED) === this.#received ? waitAsync(cells, PARK, mark) : void 0;
-    if (waiting?.async === true) {
-      void waiting.value.then(() => {
-        if (this.#listening === mark) this.settle();
-      });
-    } else this.settle();
+    const wake = () => {
+      if (this.#listening === mark) this.settle();
+    };
+    if (waiting?.async === true) void waiting.value.then(wake);
+    else queueMicrotask(wake);
   }
   /**
    * Ends a {@linkcode listen}: takes a task rung meanwhile (to `onRung`).
