@@ -226,9 +226,10 @@ export class DoorbellWorker {
 
   /**
    * Goes on waiting for a bell without blocking: the worker is out of tasks
-   * and back to its event loop. A task rung meanwhile goes to `onRung`, from
-   * a task of the event loop, or from {@linkcode settle} if a message comes
-   * first (the bell was rung before it was posted, so it goes first).
+   * and back to its event loop. A task rung meanwhile goes to `onRung`,
+   * never from within this call: from a task or a microtask of the event
+   * loop, or from {@linkcode settle} if a message comes first (the bell was
+   * rung before it was posted, so it goes first).
    */
   listen(onRung: (value: unknown) => void): void {
     this.settle();
